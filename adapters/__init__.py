@@ -1,0 +1,1 @@
+"""Adapters: settings, the event store, and everything else of the outside world."""

@@ -1,0 +1,40 @@
+"""One settings model for the whole process, read from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EventStoreKind = Literal["sqlite", "postgres", "memory"]
+
+
+class Settings(BaseSettings):
+    """Configuration of swarmlog; every field is an environment variable (`SWARMLOG_*`)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SWARMLOG_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    event_store: EventStoreKind = Field(
+        "sqlite",
+        description="Where events are kept: sqlite (embedded), postgres, memory.",
+    )
+    sqlite_path: Path = Field(Path("var/swarmlog.db"), description="SQLite event store file.")
+    postgres_dbname: str = "swarmlog"
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = Field(5432, ge=1, le=65535)
+    postgres_user: str = "postgres"
+    postgres_password: str = ""
+    postgres_schema: str = Field("", description="PostgreSQL schema for the event tables.")
+    postgres_pool_size: int = Field(5, ge=1, le=100)
+    snapshot_interval: int = Field(
+        50,
+        ge=0,
+        description="Take a snapshot every N events of an aggregate (0: never).",
+    )
+    command_retries: int = Field(
+        5, ge=0, le=50, description="Retries of a command after a concurrency conflict."
+    )

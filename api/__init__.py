@@ -1,0 +1,1 @@
+"""Entry points: the Typer CLI (and, later, the GraphQL API)."""

@@ -1,0 +1,1 @@
+"""The application layer: commands, the command bus, handlers, policies and wiring."""

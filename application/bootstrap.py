@@ -1,0 +1,68 @@
+"""The one place where swarmlog is wired together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from adapters.event_store import event_store_env
+from adapters.settings import Settings
+from application.assignment import AssignmentStrategy, default_strategies
+from application.bus import Clock, CommandBus, CommandResult
+from application.commands import Command
+from application.handlers import all_handlers
+from application.policies import ALL_POLICIES, PolicyRunner
+from application.store import EventStore
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Swarmlog:
+    """The wired write side: the store, the bus, the policies and the strategies."""
+
+    settings: Settings
+    store: EventStore
+    bus: CommandBus
+    policies: PolicyRunner
+    strategies: dict[str, AssignmentStrategy]
+
+    def handle(self, command: Command, **context: Any) -> CommandResult:
+        return self.bus.handle(command, **context)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    inline_policies: bool = True,
+    clock: Clock | None = None,
+) -> Swarmlog:
+    """Build swarmlog from settings.
+
+    With ``inline_policies`` the policies catch up right after every command, in
+    the caller's thread: what a command implies has happened when it returns.
+    Otherwise a worker calls ``policies.catch_up()``.
+    """
+    settings = settings or Settings()
+    store = EventStore(event_store_env(settings), snapshot_interval=settings.snapshot_interval)
+    strategies = default_strategies()
+    bus = CommandBus(store, all_handlers(strategies), retries=settings.command_retries)
+    if clock is not None:
+        bus.clock = clock
+    runner = PolicyRunner(store, bus, ALL_POLICIES)
+    if inline_policies:
+        bus.after_commit.append(lambda _result: _catch_up_quietly(runner))
+    return Swarmlog(settings, store, bus, runner, strategies)
+
+
+def _catch_up_quietly(runner: PolicyRunner) -> None:
+    """The command has committed; a policy failure must not turn it into an error."""
+    try:
+        runner.catch_up()
+    except Exception:
+        log.exception("policies.catch_up_failed")

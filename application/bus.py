@@ -1,0 +1,148 @@
+"""The command bus: one handler per command type, context stamping, retries, idempotency."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from application.commands.base import Command
+from application.idempotency import IdempotencyRecord, fingerprint, record_id
+from application.store import EventStore
+from application.unit_of_work import UnitOfWork
+from domain.base import EventContext, event_context
+from domain.errors import Conflict, IdempotencyKeyReused
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Any, UnitOfWork], Any]
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command did: the aggregate it was about and where its events landed."""
+
+    aggregate_id: UUID
+    version: int
+    position: int
+    events: tuple[str, ...] = ()
+    repeated: bool = False
+
+
+@dataclass
+class CommandBus:
+    """Routes each command to its handler and saves what the handler touched, atomically.
+
+    A handler loads aggregates through the unit of work, calls their methods and
+    returns the aggregate the command is about; the bus saves every touched
+    aggregate (and the idempotency record) in one ``save()``. On an
+    optimistic-concurrency conflict it retries up to ``retries`` times, then
+    raises CONFLICT.
+    """
+
+    store: EventStore
+    handlers: Mapping[type[Command], Handler]
+    retries: int = 5
+    clock: Clock = field(default=lambda: datetime.now(UTC))
+    after_commit: list[Callable[[CommandResult], None]] = field(default_factory=list)
+
+    def handle(
+        self,
+        command: Command,
+        *,
+        actor: str = "system",
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        tracking: Tracking | None = None,
+    ) -> CommandResult:
+        handler = self.handlers[type(command)]
+        command_id = str(uuid4())
+        context = EventContext(
+            actor=actor,
+            correlation_id=correlation_id or command_id,
+            causation_id=causation_id or command_id,
+            now=self.clock(),
+        )
+        token = event_context.set(context)
+        try:
+            result = self._run(command, handler, tracking)
+        finally:
+            event_context.reset(token)
+        for hook in self.after_commit:
+            hook(result)
+        return result
+
+    def _run(self, command: Command, handler: Handler, tracking: Tracking | None) -> CommandResult:
+        key = command.idempotency_key
+        for attempt in range(self.retries + 1):
+            if key is not None and (earlier := self._earlier_result(key, command)):
+                return earlier
+            unit = UnitOfWork(self.store, event_context.get().now or self.clock())
+            subject = handler(command, unit)
+            touched = unit.aggregates
+            if key is not None:
+                touched.append(
+                    IdempotencyRecord(
+                        key=key,
+                        fingerprint=fingerprint(command),
+                        aggregate_id=subject.id,
+                        version=subject.version,
+                    )
+                )
+            try:
+                recordings = self.store.save(*touched, tracking=tracking)
+            except IntegrityError:
+                if tracking is not None and self._already_tracked(tracking):
+                    raise Conflict(
+                        f"position {tracking.notification_id} of "
+                        f"{tracking.application_name} was already processed",
+                        already_processed=True,
+                    ) from None
+                log.info("command.conflict", command=type(command).__name__, attempt=attempt)
+                time.sleep(0.001 * (2**attempt))
+                continue
+            position = recordings[-1].notification.id if recordings else self.store.head()
+            return CommandResult(
+                aggregate_id=subject.id,
+                version=subject.version,
+                position=position,
+                events=tuple(
+                    type(r.domain_event).__qualname__
+                    for r in recordings
+                    if not isinstance(r.domain_event, IdempotencyRecord.Event)
+                ),
+            )
+        raise Conflict(
+            f"{type(command).__name__} kept conflicting with concurrent changes "
+            f"after {self.retries} retries; try again",
+            retries=self.retries,
+        )
+
+    def _already_tracked(self, tracking: Tracking) -> bool:
+        recorder = self.store.recorder
+        return recorder.has_tracking_id(tracking.application_name, tracking.notification_id)
+
+    def _earlier_result(self, key: str, command: Command) -> CommandResult | None:
+        try:
+            record = self.store.repository.get(record_id(key))
+        except AggregateNotFoundError:
+            return None
+        if record.fingerprint != fingerprint(command):
+            raise IdempotencyKeyReused(
+                f"idempotency key {key!r} was first used for a different command",
+                key=key,
+            )
+        return CommandResult(
+            aggregate_id=record.aggregate_id,
+            version=record.result_version,
+            position=self.store.head(),
+            repeated=True,
+        )

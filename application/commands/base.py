@@ -1,0 +1,48 @@
+"""What every command has in common, and turning raw input into a command."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeVar
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.errors import ValidationError
+
+Text = pydantic.constr(strip_whitespace=True, min_length=1, max_length=200)
+LongText = pydantic.constr(max_length=10_000)
+Capability = pydantic.constr(strip_whitespace=True, min_length=1, max_length=64)
+
+
+class Command(BaseModel):
+    """An immutable request to change the system; the bus routes it to one handler.
+
+    ``permission`` names what a principal needs to issue it (checked by the API).
+    ``idempotency_key``: a repeated command with the same key returns the first
+    result and writes nothing.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    permission: ClassVar[str] = ""
+
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+C = TypeVar("C", bound=Command)
+
+
+def parse_command(kind: type[C], data: dict[str, Any]) -> C:
+    """Build a command from raw input; bad input becomes a VALIDATION error naming the field."""
+    try:
+        return kind.model_validate(data)
+    except pydantic.ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        raise ValidationError(
+            f"{field}: {first['msg']}" if field else first["msg"],
+            field=field,
+            errors=[
+                {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+                for e in error.errors()
+            ],
+        ) from None

@@ -1,0 +1,101 @@
+"""The eventsourcing `Application` that owns swarmlog's event store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    Notification,
+    ProcessRecorder,
+    Recording,
+    Tracking,
+)
+
+from domain.agent import Agent
+from domain.errors import NotFound
+from domain.proposal import Proposal
+from domain.swarm import Swarm
+from domain.task import Task
+
+SNAPSHOTTED = (Agent, Swarm, Task, Proposal)
+
+
+class EventStore(Application[UUID]):
+    """The log of everything that happened: aggregates in, events and notifications out."""
+
+    name = "swarmlog"
+
+    def __init__(self, env: dict[str, str], snapshot_interval: int = 0) -> None:
+        env = {"AGGREGATE_CACHE_MAXSIZE": "20000", **env}
+        if snapshot_interval:
+            env = {**env, "IS_SNAPSHOTTING_ENABLED": "y"}
+            self.snapshotting_intervals = dict.fromkeys(SNAPSHOTTED, snapshot_interval)
+        super().__init__(env)
+
+    def construct_recorder(self) -> ProcessRecorder:
+        """A process recorder: events and a consumer's tracking row in one transaction."""
+        return self.factory.process_recorder()
+
+    def save(  # type: ignore[override]
+        self, *aggregates: Any, tracking: Tracking | None = None
+    ) -> list[Recording[UUID]]:
+        """Save the aggregates' new events atomically, with ``tracking`` when given.
+
+        A consumer of the log (a policy) passes the position it is processing;
+        the store refuses a position already recorded, so each reaction is
+        written exactly once.
+        """
+        processing = ProcessingEvent[UUID](tracking=tracking)
+        processing.collect_events(*aggregates)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
+
+    def load(self, kind: type[Any], aggregate_id: UUID, version: int | None = None) -> Any:
+        """The aggregate of the given kind, or NOT_FOUND naming what was looked for."""
+        label = kind.__name__.lower()
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {label} with id {aggregate_id}", id=str(aggregate_id)) from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"no {label} with id {aggregate_id}", id=str(aggregate_id))
+        return aggregate
+
+    def head(self) -> int:
+        """The position of the newest event in the log (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    def notifications(
+        self,
+        start: int = 1,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        page: int = 1000,
+    ) -> Iterator[Notification]:
+        """The notifications from ``start`` to ``stop`` (both inclusive), in log order,
+        only of the given topics when some are given."""
+        while True:
+            batch = self.recorder.select_notifications(
+                start=start,
+                limit=page,
+                stop=stop,
+                topics=topics,
+                inclusive_of_start=True,
+            )
+            yield from batch
+            if len(batch) < page:
+                return
+            start = batch[-1].id + 1
+
+    def decode(self, notification: Notification) -> DomainEventProtocol[UUID]:
+        return self.mapper.to_domain_event(notification)

@@ -1,0 +1,1 @@
+"""The domain of swarmlog: agents, swarms, tasks and consensus proposals."""

@@ -1,0 +1,489 @@
+"""The Task aggregate: a unit of work queued, assigned to an agent and run.
+
+Lifecycle: created -> queued (or blocked while dependencies are open) ->
+assigned -> running -> completed | failed | cancelled | timed_out. A failed task
+is retried (back to queued) until ``max_retries``; ``requeue`` puts an assigned
+or running task back in the queue when its agent goes away.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.base import SwarmlogAggregate
+from domain.errors import InvalidTransition, RetriesExhausted, ValidationError
+
+
+class Priority(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+    BACKGROUND = "background"
+
+
+PRIORITY_RANK: dict[str, int] = {p.value: rank for rank, p in enumerate(Priority)}
+
+
+class TaskStatus(StrEnum):
+    CREATED = "created"
+    QUEUED = "queued"
+    BLOCKED = "blocked"
+    ASSIGNED = "assigned"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+
+
+S = TaskStatus
+FINISHED = frozenset({S.COMPLETED, S.CANCELLED, S.TIMED_OUT})
+NEXT: dict[TaskStatus, tuple[TaskStatus, ...]] = {
+    S.CREATED: (S.QUEUED, S.BLOCKED, S.CANCELLED),
+    S.QUEUED: (S.ASSIGNED, S.CANCELLED),
+    S.BLOCKED: (S.QUEUED, S.CANCELLED),
+    S.ASSIGNED: (S.RUNNING, S.FAILED, S.QUEUED, S.CANCELLED, S.TIMED_OUT),
+    S.RUNNING: (S.COMPLETED, S.FAILED, S.QUEUED, S.CANCELLED, S.TIMED_OUT),
+    S.FAILED: (S.QUEUED,),
+    S.COMPLETED: (),
+    S.CANCELLED: (),
+    S.TIMED_OUT: (),
+}
+CANCELLABLE = (S.CREATED, S.QUEUED, S.BLOCKED, S.ASSIGNED, S.RUNNING)
+HELD = (S.ASSIGNED, S.RUNNING)
+
+
+def _text(value: Any, field: str, max_len: int) -> str:
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= max_len:
+        raise ValidationError(f"{field} must be a string of 1 to {max_len} characters", field=field)
+    return value
+
+
+def _uuids(values: Iterable[Any], field: str) -> list[UUID]:
+    ids = list(values)
+    if not all(isinstance(v, UUID) for v in ids):
+        raise ValidationError(f"{field} must be task ids (UUIDs)", field=field)
+    if len(set(ids)) != len(ids):
+        raise ValidationError(f"{field} must not repeat a task", field=field)
+    return sorted(ids)
+
+
+class Task(SwarmlogAggregate):
+    """A task. Invariants: ``waiting_on`` is non-empty only while blocked and is
+    a subset of ``dependencies``; ``progress`` never decreases within a run;
+    ``retries <= max_retries``; completed, cancelled and timed_out are final."""
+
+    class Created(SwarmlogAggregate.Created):
+        description: str
+        task_type: str
+        priority: str
+        required_capabilities: list[str]
+        dependencies: list[UUID]
+        max_retries: int
+        timeout_seconds: float
+        swarm_id: UUID | None
+
+    class Queued(SwarmlogAggregate.Event):
+        pass
+
+    class Blocked(SwarmlogAggregate.Event):
+        waiting_on: list[UUID]
+
+    class DependencyResolved(SwarmlogAggregate.Event):
+        dependency_id: UUID
+        remaining: list[UUID]
+
+    class Assigned(SwarmlogAggregate.Event):
+        agent_id: UUID
+        strategy: str
+        score: float
+
+    class Started(SwarmlogAggregate.Event):
+        pass
+
+    class ProgressReported(SwarmlogAggregate.Event):
+        percent: int
+
+    class DependentAdded(SwarmlogAggregate.Event):
+        dependent_id: UUID
+
+    class Completed(SwarmlogAggregate.Event):
+        agent_id: UUID | None
+        result: str
+        duration_seconds: float
+
+    class Failed(SwarmlogAggregate.Event):
+        agent_id: UUID | None
+        error: str
+
+    class Retried(SwarmlogAggregate.Event):
+        attempt: int
+
+    class Cancelled(SwarmlogAggregate.Event):
+        agent_id: UUID | None
+        reason: str
+
+    class TimedOut(SwarmlogAggregate.Event):
+        agent_id: UUID | None
+        elapsed_seconds: float
+
+    class Requeued(SwarmlogAggregate.Event):
+        agent_id: UUID
+        reason: str
+
+    @classmethod
+    def create(
+        cls,
+        description: str,
+        task_type: str,
+        priority: str = "normal",
+        required_capabilities: Iterable[str] = (),
+        dependencies: Iterable[UUID] = (),
+        open_dependencies: Iterable[UUID] = (),
+        max_retries: int = 3,
+        timeout_seconds: float = 300.0,
+        swarm_id: UUID | None = None,
+    ) -> Task:
+        """Validate, then emit Created and either Queued or Blocked(open deps)."""
+        _text(description, "description", 2000)
+        _text(task_type, "task_type", 64)
+        if priority not in PRIORITY_RANK:
+            allowed = list(PRIORITY_RANK)
+            raise ValidationError(
+                f"unknown priority {priority!r}; allowed: {', '.join(allowed)}",
+                field="priority",
+                allowed=allowed,
+            )
+        caps = list(required_capabilities)
+        if len(caps) > 50 or not all(
+            isinstance(c, str) and 1 <= len(c.strip()) <= 64 for c in caps
+        ):
+            raise ValidationError(
+                "required_capabilities must be at most 50 strings of 1 to 64 characters",
+                field="required_capabilities",
+            )
+        deps = _uuids(dependencies, "dependencies")
+        if len(deps) > 100:
+            raise ValidationError("a task may have at most 100 dependencies", field="dependencies")
+        waiting = _uuids(open_dependencies, "open_dependencies")
+        if not set(waiting) <= set(deps):
+            raise ValidationError(
+                "open_dependencies must be among the dependencies",
+                field="open_dependencies",
+                unknown=[str(d) for d in sorted(set(waiting) - set(deps))],
+            )
+        if type(max_retries) is not int or not 0 <= max_retries <= 20:
+            raise ValidationError(
+                "max_retries must be an integer from 0 to 20", field="max_retries"
+            )
+        if (
+            isinstance(timeout_seconds, bool)
+            or not isinstance(timeout_seconds, int | float)
+            or not 1 <= timeout_seconds <= 86400
+        ):
+            raise ValidationError(
+                "timeout_seconds must be from 1 to 86400", field="timeout_seconds"
+            )
+        if swarm_id is not None and not isinstance(swarm_id, UUID):
+            raise ValidationError("swarm_id must be a UUID", field="swarm_id")
+        task = cls(
+            description=description,
+            task_type=task_type,
+            priority=str(priority),
+            required_capabilities=sorted({c.strip().lower() for c in caps}),
+            dependencies=deps,
+            max_retries=max_retries,
+            timeout_seconds=float(timeout_seconds),
+            swarm_id=swarm_id,
+        )
+        if waiting:
+            task._block(waiting_on=waiting)
+        else:
+            task._queue()
+        return task
+
+    @event(Created)
+    def __init__(
+        self,
+        description: str,
+        task_type: str,
+        priority: str,
+        required_capabilities: list[str],
+        dependencies: list[UUID],
+        max_retries: int,
+        timeout_seconds: float,
+        swarm_id: UUID | None,
+    ) -> None:
+        self.description = description
+        self.task_type = task_type
+        self.priority = priority
+        self.required_capabilities = required_capabilities
+        self.dependencies = dependencies
+        self.waiting_on: list[UUID] = []
+        self.max_retries = max_retries
+        self.retries = 0
+        self.dependents: list[UUID] = []
+        self.timeout_seconds = timeout_seconds
+        self.swarm_id = swarm_id
+        self.status = TaskStatus.CREATED.value
+        self.agent_id: UUID | None = None
+        self.assignment_strategy: str | None = None
+        self.assignment_score: float | None = None
+        self.progress = 0
+        self.result: str | None = None
+        self.error: str | None = None
+        self.created_at: datetime = self.created_on
+        self.assigned_at: datetime | None = None
+        self.started_at: datetime | None = None
+        self.finished_at: datetime | None = None
+        self.duration_seconds: float | None = None
+
+    @property
+    def is_final(self) -> bool:
+        """Completed, cancelled, timed out, or failed with no retries left."""
+        return self.status in FINISHED or (
+            self.status == TaskStatus.FAILED and self.retries >= self.max_retries
+        )
+
+    def _refuse(self, action: str, allowed: Iterable[TaskStatus]) -> InvalidTransition:
+        allowed_from = [s.value for s in allowed]
+        next_states = [s.value for s in NEXT[TaskStatus(self.status)]]
+        return InvalidTransition(
+            f"cannot {action} a task that is {self.status}; {action} is allowed "
+            f"only from {', '.join(allowed_from)} (from {self.status} it can go "
+            f"to: {', '.join(next_states) or 'nothing, it is final'})",
+            task_id=str(self.id),
+            current=self.status,
+            allowed=allowed_from,
+            next=next_states,
+        )
+
+    def dependency_completed(self, dependency_id: UUID) -> None:
+        """Mark a dependency done; queue the task when it was the last open one.
+
+        A no-op unless the task is blocked waiting on that dependency."""
+        if self.status != S.BLOCKED or dependency_id not in self.waiting_on:
+            return
+        remaining = [d for d in self.waiting_on if d != dependency_id]
+        self._resolve(dependency_id=dependency_id, remaining=remaining)
+
+    def assign(self, agent_id: UUID, strategy: str, score: float) -> None:
+        if self.status == S.BLOCKED:
+            open_deps = [str(d) for d in self.waiting_on]
+            raise InvalidTransition(
+                f"cannot assign a blocked task; it waits on open dependencies: "
+                f"{', '.join(open_deps)}",
+                task_id=str(self.id),
+                current=self.status,
+                allowed=[S.QUEUED.value],
+                waiting_on=open_deps,
+            )
+        if self.status != S.QUEUED:
+            raise self._refuse("assign", [S.QUEUED])
+        if not isinstance(agent_id, UUID):
+            raise ValidationError("agent_id must be a UUID", field="agent_id")
+        _text(strategy, "strategy", 64)
+        if isinstance(score, bool) or not isinstance(score, int | float):
+            raise ValidationError("score must be a number", field="score")
+        if not math.isfinite(score):
+            raise ValidationError("score must be finite", field="score")
+        self._assign(agent_id=agent_id, strategy=strategy, score=float(score))
+
+    def start(self) -> None:
+        if self.status != S.ASSIGNED:
+            raise self._refuse("start", [S.ASSIGNED])
+        self._start()
+
+    def report_progress(self, percent: int) -> None:
+        """Progress is an integer percent that never goes down within a run."""
+        if self.status != S.RUNNING:
+            raise self._refuse("report progress on", [S.RUNNING])
+        if type(percent) is not int or not 0 <= percent <= 100:
+            raise ValidationError("percent must be an integer from 0 to 100", field="percent")
+        if percent < self.progress:
+            raise ValidationError(
+                f"progress cannot go down: it is {self.progress}%, got {percent}%",
+                field="percent",
+                current=self.progress,
+            )
+        self._report_progress(percent=percent)
+
+    def complete(self, result: str = "") -> None:
+        if self.status != S.RUNNING:
+            raise self._refuse("complete", [S.RUNNING])
+        if not isinstance(result, str):
+            raise ValidationError("result must be a string", field="result")
+        now = self.Completed.create_timestamp()
+        started = self.started_at or now
+        self._complete(
+            agent_id=self.agent_id,
+            result=result,
+            duration_seconds=max((now - started).total_seconds(), 0.0),
+            timestamp=now,
+        )
+
+    def fail(self, error: str) -> None:
+        if self.status not in HELD:
+            raise self._refuse("fail", HELD)
+        _text(error, "error", 10000)
+        self._fail(agent_id=self.agent_id, error=error)
+
+    def retry(self) -> None:
+        """Back to queued; refused with RetriesExhausted after max_retries."""
+        if self.status != S.FAILED:
+            raise self._refuse("retry", [S.FAILED])
+        if self.retries >= self.max_retries:
+            raise RetriesExhausted(
+                f"task has used all {self.max_retries} retries and stays failed",
+                task_id=str(self.id),
+                retries=self.retries,
+                max_retries=self.max_retries,
+            )
+        self._retry(attempt=self.retries + 1)
+
+    def cancel(self, reason: str = "") -> None:
+        if self.status not in CANCELLABLE:
+            raise self._refuse("cancel", CANCELLABLE)
+        if not isinstance(reason, str):
+            raise ValidationError("reason must be a string", field="reason")
+        self._cancel(agent_id=self.agent_id, reason=reason)
+
+    def time_out(self, now: datetime) -> None:
+        """Allowed once timeout_seconds have passed since start (or assignment)."""
+        if self.status not in HELD:
+            raise self._refuse("time out", HELD)
+        since = self.started_at or self.assigned_at
+        assert since is not None
+        elapsed = (now - since).total_seconds()
+        if elapsed < self.timeout_seconds:
+            left = self.timeout_seconds - elapsed
+            raise InvalidTransition(
+                f"cannot time out a task that is {self.status}: not yet due, "
+                f"{left:.1f} s left of its {self.timeout_seconds:g} s timeout",
+                task_id=str(self.id),
+                current=self.status,
+                seconds_left=left,
+            )
+        self._time_out(agent_id=self.agent_id, elapsed_seconds=elapsed)
+
+    def add_dependent(self, dependent_id: UUID) -> None:
+        """Remember a task that waits on this one (so its completion can tell it)."""
+        if dependent_id not in self.dependents:
+            self._add_dependent(dependent_id=dependent_id)
+
+    def requeue(self, reason: str) -> None:
+        """The agent left or was terminated: back to the queue, progress reset."""
+        if self.status not in HELD:
+            raise self._refuse("requeue", HELD)
+        if not isinstance(reason, str):
+            raise ValidationError("reason must be a string", field="reason")
+        assert self.agent_id is not None
+        self._requeue(agent_id=self.agent_id, reason=reason)
+
+    @event(DependentAdded)
+    def _add_dependent(self, dependent_id: UUID) -> None:
+        self.dependents = [*self.dependents, dependent_id]
+
+    @event(Queued)
+    def _queue(self) -> None:
+        self.status = S.QUEUED.value
+
+    @event(Blocked)
+    def _block(self, waiting_on: list[UUID]) -> None:
+        self.status = S.BLOCKED.value
+        self.waiting_on = waiting_on
+
+    @event(DependencyResolved)
+    def _resolve(self, dependency_id: UUID, remaining: list[UUID]) -> None:
+        self.waiting_on = remaining
+        if not remaining:
+            self.status = S.QUEUED.value
+
+    @event(Assigned)
+    def _assign(
+        self,
+        agent_id: UUID,
+        strategy: str,
+        score: float,
+        timestamp: datetime | None = None,
+    ) -> None:
+        self.status = S.ASSIGNED.value
+        self.agent_id = agent_id
+        self.assignment_strategy = strategy
+        self.assignment_score = score
+        self.assigned_at = timestamp
+
+    @event(Started)
+    def _start(self, timestamp: datetime | None = None) -> None:
+        self.status = S.RUNNING.value
+        self.started_at = timestamp
+
+    @event(ProgressReported)
+    def _report_progress(self, percent: int) -> None:
+        self.progress = percent
+
+    @event(Completed)
+    def _complete(
+        self,
+        agent_id: UUID | None,
+        result: str,
+        duration_seconds: float,
+        timestamp: datetime | None = None,
+    ) -> None:
+        self.status = S.COMPLETED.value
+        self.result = result
+        self.progress = 100
+        self.duration_seconds = duration_seconds
+        self.finished_at = timestamp
+
+    @event(Failed)
+    def _fail(self, agent_id: UUID | None, error: str, timestamp: datetime | None = None) -> None:
+        self.status = S.FAILED.value
+        self.error = error
+        self.finished_at = timestamp
+
+    @event(Retried)
+    def _retry(self, attempt: int) -> None:
+        self.status = S.QUEUED.value
+        self.retries = attempt
+        self._release()
+        self.finished_at = None
+
+    @event(Cancelled)
+    def _cancel(
+        self, agent_id: UUID | None, reason: str, timestamp: datetime | None = None
+    ) -> None:
+        self.status = S.CANCELLED.value
+        self.finished_at = timestamp
+
+    @event(TimedOut)
+    def _time_out(
+        self,
+        agent_id: UUID | None,
+        elapsed_seconds: float,
+        timestamp: datetime | None = None,
+    ) -> None:
+        self.status = S.TIMED_OUT.value
+        self.duration_seconds = elapsed_seconds
+        self.finished_at = timestamp
+
+    @event(Requeued)
+    def _requeue(self, agent_id: UUID, reason: str) -> None:
+        self.status = S.QUEUED.value
+        self._release()
+
+    def _release(self) -> None:
+        self.agent_id = None
+        self.assignment_strategy = None
+        self.assignment_score = None
+        self.assigned_at = None
+        self.started_at = None
+        self.progress = 0

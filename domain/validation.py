@@ -1,0 +1,67 @@
+"""Validation shared by the aggregates: a failure is a VALIDATION error naming the field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from domain.errors import ValidationError
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_enum(enum_cls: type[E], value: Any, field: str) -> E:
+    """``value`` as a member of ``enum_cls``, or a ValidationError listing them."""
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = [m.value for m in enum_cls]
+        raise ValidationError(
+            f"{field} {value!r} is unknown; allowed: {', '.join(allowed)}",
+            field=field,
+            value=value,
+            allowed=allowed,
+        ) from None
+
+
+def normalize_capabilities(capabilities: Iterable[str]) -> list[str]:
+    """Lowercased, stripped, deduplicated and sorted; 1..50 items of 1..64 chars."""
+    if isinstance(capabilities, str) or not isinstance(capabilities, Iterable):
+        raise ValidationError("capabilities must be a list of strings", field="capabilities")
+    cleaned: set[str] = set()
+    for cap in capabilities:
+        if not isinstance(cap, str) or not cap.strip() or len(cap.strip()) > 64:
+            raise ValidationError(
+                f"capability {cap!r} must be a non-empty string of at most 64 chars",
+                field="capabilities",
+                value=cap,
+            )
+        cleaned.add(cap.strip().lower())
+    if not 1 <= len(cleaned) <= 50:
+        raise ValidationError(
+            f"an agent needs 1 to 50 capabilities, got {len(cleaned)}",
+            field="capabilities",
+            count=len(cleaned),
+        )
+    return sorted(cleaned)
+
+
+def validate_name(name: Any) -> str:
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 200:
+        raise ValidationError("name must be 1 to 200 characters after stripping", field="name")
+    return name.strip()
+
+
+def validate_int(value: Any, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{field} must be an integer", field=field, value=value)
+    if not low <= value <= high:
+        raise ValidationError(
+            f"{field} must be between {low} and {high}, got {value}",
+            field=field,
+            value=value,
+            min=low,
+            max=high,
+        )
+    return value
