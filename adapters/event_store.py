@@ -7,6 +7,19 @@ from adapters.settings import Settings
 
 def event_store_env(settings: Settings) -> dict[str, str]:
     """The environment the eventsourcing `Application` reads its persistence from."""
+    return {**_persistence(settings), **_cache(settings)}
+
+
+def _cache(settings: Settings) -> dict[str, str]:
+    if not settings.aggregate_cache_size:
+        return {}
+    return {
+        "AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size),
+        "AGGREGATE_CACHE_FASTFORWARD": "y" if settings.aggregate_cache_fastforward else "n",
+    }
+
+
+def _persistence(settings: Settings) -> dict[str, str]:
     if settings.event_store == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     if settings.event_store == "sqlite":

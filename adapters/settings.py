@@ -35,6 +35,17 @@ class Settings(BaseSettings):
         ge=0,
         description="Take a snapshot every N events of an aggregate (0: never).",
     )
+    aggregate_cache_size: int = Field(
+        20_000, ge=0, description="Aggregates kept in memory between commands (0: none)."
+    )
+    aggregate_cache_fastforward: bool = Field(
+        False,
+        description=(
+            "Read newer events of a cached aggregate before every command. Off: the cache "
+            "trusts this process's own writes, and a write that conflicts with another "
+            "process's evicts the aggregate and retries."
+        ),
+    )
     command_retries: int = Field(
         5, ge=0, le=50, description="Retries of a command after a concurrency conflict."
     )

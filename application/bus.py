@@ -106,6 +106,7 @@ class CommandBus:
                         f"{tracking.application_name} was already processed",
                         already_processed=True,
                     ) from None
+                self.store.forget([aggregate.id for aggregate in touched])
                 log.info("command.conflict", command=type(command).__name__, attempt=attempt)
                 time.sleep(0.001 * (2**attempt))
                 continue

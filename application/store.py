@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
@@ -34,7 +35,6 @@ class EventStore(Application[UUID]):
     name = "swarmlog"
 
     def __init__(self, env: dict[str, str], snapshot_interval: int = 0) -> None:
-        env = {"AGGREGATE_CACHE_MAXSIZE": "20000", **env}
         if snapshot_interval:
             env = {**env, "IS_SNAPSHOTTING_ENABLED": "y"}
             self.snapshotting_intervals = dict.fromkeys(SNAPSHOTTED, snapshot_interval)
@@ -59,6 +59,14 @@ class EventStore(Application[UUID]):
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings
+
+    def forget(self, aggregate_ids: Sequence[UUID]) -> None:
+        """Drop these aggregates from the cache: the next load reads the store."""
+        cache = self.repository.cache
+        if cache is not None:
+            for aggregate_id in aggregate_ids:
+                with contextlib.suppress(KeyError):
+                    cache.get(aggregate_id, evict=True)
 
     def load(self, kind: type[Any], aggregate_id: UUID, version: int | None = None) -> Any:
         """The aggregate of the given kind, or NOT_FOUND naming what was looked for."""
