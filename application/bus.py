@@ -133,7 +133,7 @@ class CommandBus:
 
     def _earlier_result(self, key: str, command: Command) -> CommandResult | None:
         try:
-            record = self.store.repository.get(record_id(key))
+            record: IdempotencyRecord = self.store.repository.get(record_id(key))
         except AggregateNotFoundError:
             return None
         if record.fingerprint != fingerprint(command):

@@ -33,11 +33,13 @@ class EventStore(Application[UUID]):
     """The log of everything that happened: aggregates in, events and notifications out."""
 
     name = "swarmlog"
+    recorder: ProcessRecorder
 
     def __init__(self, env: dict[str, str], snapshot_interval: int = 0) -> None:
         if snapshot_interval:
             env = {**env, "IS_SNAPSHOTTING_ENABLED": "y"}
-            self.snapshotting_intervals = dict.fromkeys(SNAPSHOTTED, snapshot_interval)
+            # per store, from settings (the library reads it as a class default)
+            self.snapshotting_intervals = dict.fromkeys(SNAPSHOTTED, snapshot_interval)  # type: ignore[misc]
         super().__init__(env)
 
     def construct_recorder(self) -> ProcessRecorder:
@@ -72,7 +74,7 @@ class EventStore(Application[UUID]):
         """The aggregate of the given kind, or NOT_FOUND naming what was looked for."""
         label = kind.__name__.lower()
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: Any = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFound(f"no {label} with id {aggregate_id}", id=str(aggregate_id)) from None
         if not isinstance(aggregate, kind):

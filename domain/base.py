@@ -61,7 +61,7 @@ class SwarmlogAggregate(Aggregate):
         pass
 
     @classmethod
-    def _create(cls, event_class: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def _create(cls, event_class: Any, **kwargs: Any) -> Any:
         return super()._create(event_class, **_stamp(kwargs))
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:

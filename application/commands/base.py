@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.errors import ValidationError
 
-Text = pydantic.constr(strip_whitespace=True, min_length=1, max_length=200)
-LongText = pydantic.constr(max_length=10_000)
-Capability = pydantic.constr(strip_whitespace=True, min_length=1, max_length=64)
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=10_000)]
+Capability = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
 class Command(BaseModel):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from application.bus import Handler
 from application.commands import (
+    Command,
     PauseAgent,
     ResumeAgent,
     SpawnAgent,
@@ -52,7 +54,7 @@ def terminate_agent(command: TerminateAgent, uow: UnitOfWork) -> Agent:
     return agent
 
 
-HANDLERS = {
+HANDLERS: dict[type[Command], Handler] = {
     SpawnAgent: spawn_agent,
     TransitionAgent: transition_agent,
     PauseAgent: pause_agent,

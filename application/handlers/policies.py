@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from application.bus import Handler
 from application.commands import (
     CarryOutProposal,
+    Command,
     ReleaseTask,
     RequeueTasks,
     ResolveDependents,
@@ -73,7 +75,7 @@ def carry_out_proposal(command: CarryOutProposal, uow: UnitOfWork) -> Proposal:
     return proposal
 
 
-HANDLERS = {
+HANDLERS: dict[type[Command], Handler] = {
     TakeTask: take_task,
     ReleaseTask: release_task,
     RequeueTasks: requeue_tasks,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
-from application.commands import CastVote, CloseExpiredProposal, CreateProposal
+from application.bus import Handler
+from application.commands import CastVote, CloseExpiredProposal, Command, CreateProposal
 from application.unit_of_work import UnitOfWork
 from domain.agent import Agent
 from domain.consensus import ConsensusProtocol
@@ -58,7 +59,7 @@ def close_expired_proposal(command: CloseExpiredProposal, uow: UnitOfWork) -> Pr
     return proposal
 
 
-HANDLERS = {
+HANDLERS: dict[type[Command], Handler] = {
     CreateProposal: create_proposal,
     CastVote: cast_vote,
     CloseExpiredProposal: close_expired_proposal,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from application.bus import Handler
 from application.commands import (
     ChangeSwarmStrategy,
+    Command,
     InitSwarm,
     JoinSwarm,
     LeaveSwarm,
@@ -72,7 +74,7 @@ def change_swarm_strategy(command: ChangeSwarmStrategy, uow: UnitOfWork) -> Swar
     return swarm
 
 
-HANDLERS = {
+HANDLERS: dict[type[Command], Handler] = {
     InitSwarm: init_swarm,
     JoinSwarm: join_swarm,
     LeaveSwarm: leave_swarm,

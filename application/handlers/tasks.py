@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from uuid import UUID
 
 from application.assignment import AssignmentStrategy, Choice, capability_score
+from application.bus import Handler
 from application.commands import (
     AssignTask,
     CancelTask,
+    Command,
     CompleteTask,
     CreateTask,
     FailTask,
@@ -147,7 +149,7 @@ def time_out_task(command: TimeOutTask, uow: UnitOfWork) -> Task:
     return task
 
 
-HANDLERS = {
+HANDLERS: dict[type[Command], Handler] = {
     CreateTask: create_task,
     StartTask: start_task,
     ReportTaskProgress: report_task_progress,

@@ -125,31 +125,31 @@ class Simulation:
         return self.app.handle(command, actor=SIMULATOR).aggregate_id  # type: ignore[arg-type]
 
     def _set_up(self) -> None:
-        for spec in self.plan.swarms:
+        for swarm in self.plan.swarms:
             self.swarm_ids.append(
                 self._do(
                     InitSwarm(
-                        name=spec.name,
-                        topology=spec.topology,
-                        max_agents=spec.max_agents,
-                        max_depth=spec.max_depth,
-                        branching_factor=spec.branching_factor,
+                        name=swarm.name,
+                        topology=swarm.topology,
+                        max_agents=swarm.max_agents,
+                        max_depth=swarm.max_depth,
+                        branching_factor=swarm.branching_factor,
                     )
                 )
             )
-        for i, spec in enumerate(self.plan.agents):
+        for i, agent in enumerate(self.plan.agents):
             agent_id = self._do(
                 SpawnAgent(
-                    name=spec.name,
-                    agent_type=spec.agent_type,
-                    capabilities=list(spec.capabilities),
-                    max_load=spec.max_load,
+                    name=agent.name,
+                    agent_type=agent.agent_type,
+                    capabilities=list(agent.capabilities),
+                    max_load=agent.max_load,
                 )
             )
             self.agent_ids.append(agent_id)
             self.agent_index[agent_id] = i
             self.load[agent_id] = 0
-            self._join(agent_id, spec.swarm)
+            self._join(agent_id, agent.swarm)
         for spec in self.plan.tasks:
             task_id = self._do(
                 CreateTask(
