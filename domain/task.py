@@ -11,69 +11,25 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain.base import SwarmlogAggregate
 from domain.errors import InvalidTransition, RetriesExhausted, ValidationError
+from domain.task_status import (
+    CANCELLABLE,
+    FINISHED,
+    HELD,
+    NEXT,
+    PRIORITY_RANK,
+    Priority,
+    S,
+    TaskStatus,
+)
+from domain.validation import task_ids, text
 
-
-class Priority(StrEnum):
-    CRITICAL = "critical"
-    HIGH = "high"
-    NORMAL = "normal"
-    LOW = "low"
-    BACKGROUND = "background"
-
-
-PRIORITY_RANK: dict[str, int] = {p.value: rank for rank, p in enumerate(Priority)}
-
-
-class TaskStatus(StrEnum):
-    CREATED = "created"
-    QUEUED = "queued"
-    BLOCKED = "blocked"
-    ASSIGNED = "assigned"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    TIMED_OUT = "timed_out"
-
-
-S = TaskStatus
-FINISHED = frozenset({S.COMPLETED, S.CANCELLED, S.TIMED_OUT})
-NEXT: dict[TaskStatus, tuple[TaskStatus, ...]] = {
-    S.CREATED: (S.QUEUED, S.BLOCKED, S.CANCELLED),
-    S.QUEUED: (S.ASSIGNED, S.CANCELLED),
-    S.BLOCKED: (S.QUEUED, S.CANCELLED),
-    S.ASSIGNED: (S.RUNNING, S.FAILED, S.QUEUED, S.CANCELLED, S.TIMED_OUT),
-    S.RUNNING: (S.COMPLETED, S.FAILED, S.QUEUED, S.CANCELLED, S.TIMED_OUT),
-    S.FAILED: (S.QUEUED,),
-    S.COMPLETED: (),
-    S.CANCELLED: (),
-    S.TIMED_OUT: (),
-}
-CANCELLABLE = (S.CREATED, S.QUEUED, S.BLOCKED, S.ASSIGNED, S.RUNNING)
-HELD = (S.ASSIGNED, S.RUNNING)
-
-
-def _text(value: Any, field: str, max_len: int) -> str:
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= max_len:
-        raise ValidationError(f"{field} must be a string of 1 to {max_len} characters", field=field)
-    return value
-
-
-def _uuids(values: Iterable[Any], field: str) -> list[UUID]:
-    ids = list(values)
-    if not all(isinstance(v, UUID) for v in ids):
-        raise ValidationError(f"{field} must be task ids (UUIDs)", field=field)
-    if len(set(ids)) != len(ids):
-        raise ValidationError(f"{field} must not repeat a task", field=field)
-    return sorted(ids)
+__all__ = ["FINISHED", "NEXT", "PRIORITY_RANK", "Priority", "Task", "TaskStatus"]
 
 
 class Task(SwarmlogAggregate):
@@ -153,8 +109,8 @@ class Task(SwarmlogAggregate):
         swarm_id: UUID | None = None,
     ) -> Task:
         """Validate, then emit Created and either Queued or Blocked(open deps)."""
-        _text(description, "description", 2000)
-        _text(task_type, "task_type", 64)
+        text(description, "description", 2000)
+        text(task_type, "task_type", 64)
         if priority not in PRIORITY_RANK:
             allowed = list(PRIORITY_RANK)
             raise ValidationError(
@@ -170,10 +126,10 @@ class Task(SwarmlogAggregate):
                 "required_capabilities must be at most 50 strings of 1 to 64 characters",
                 field="required_capabilities",
             )
-        deps = _uuids(dependencies, "dependencies")
+        deps = task_ids(dependencies, "dependencies")
         if len(deps) > 100:
             raise ValidationError("a task may have at most 100 dependencies", field="dependencies")
-        waiting = _uuids(open_dependencies, "open_dependencies")
+        waiting = task_ids(open_dependencies, "open_dependencies")
         if not set(waiting) <= set(deps):
             raise ValidationError(
                 "open_dependencies must be among the dependencies",
@@ -290,7 +246,7 @@ class Task(SwarmlogAggregate):
             raise self._refuse("assign", [S.QUEUED])
         if not isinstance(agent_id, UUID):
             raise ValidationError("agent_id must be a UUID", field="agent_id")
-        _text(strategy, "strategy", 64)
+        text(strategy, "strategy", 64)
         if isinstance(score, bool) or not isinstance(score, int | float):
             raise ValidationError("score must be a number", field="score")
         if not math.isfinite(score):
@@ -333,7 +289,7 @@ class Task(SwarmlogAggregate):
     def fail(self, error: str) -> None:
         if self.status not in HELD:
             raise self._refuse("fail", HELD)
-        _text(error, "error", 10000)
+        text(error, "error", 10000)
         self._fail(agent_id=self.agent_id, error=error)
 
     def retry(self) -> None:

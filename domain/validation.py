@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, TypeVar
+from uuid import UUID
 
 from domain.errors import ValidationError
 
@@ -65,3 +66,18 @@ def validate_int(value: Any, field: str, low: int, high: int) -> int:
             max=high,
         )
     return value
+
+
+def text(value: Any, field: str, max_len: int) -> str:
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= max_len:
+        raise ValidationError(f"{field} must be a string of 1 to {max_len} characters", field=field)
+    return value
+
+
+def task_ids(values: Iterable[Any], field: str) -> list[UUID]:
+    ids = list(values)
+    if not all(isinstance(v, UUID) for v in ids):
+        raise ValidationError(f"{field} must be task ids (UUIDs)", field=field)
+    if len(set(ids)) != len(ids):
+        raise ValidationError(f"{field} must not repeat a task", field=field)
+    return sorted(ids)
