@@ -31,10 +31,15 @@ def capability_score(task: Task, agent: Agent) -> float:
     )
 
 
+def turn_order(agent: Agent) -> tuple[str, str]:
+    """A stable order of agents that does not depend on their random ids."""
+    return (agent.name, str(agent.id))
+
+
 def eligible(agents: Sequence[Agent]) -> list[Agent]:
-    """Agents that can take one more task, in a stable order."""
+    """Agents that can take one more task, in turn order."""
     ready = [a for a in agents if a.accepts_work and a.load < a.max_load]
-    return sorted(ready, key=lambda a: str(a.id))
+    return sorted(ready, key=turn_order)
 
 
 class AssignmentStrategy(Protocol):
@@ -65,16 +70,16 @@ class RoundRobin:
     """Takes turns through the pool's agents; the turn is kept per process and pool."""
 
     name: str = "round_robin"
-    _last: dict[UUID, str] = field(default_factory=dict)
+    _last: dict[UUID, tuple[str, str]] = field(default_factory=dict)
 
     def choose(self, task: Task, agents: Sequence[Agent], pool: UUID) -> Choice | None:
         ready = eligible(agents)
         if not ready:
             return None
-        last = self._last.get(pool, "")
-        after = [a for a in ready if str(a.id) > last]
+        last = self._last.get(pool, ("", ""))
+        after = [a for a in ready if turn_order(a) > last]
         chosen = after[0] if after else ready[0]
-        self._last[pool] = str(chosen.id)
+        self._last[pool] = turn_order(chosen)
         return Choice(chosen, capability_score(task, chosen))
 
 

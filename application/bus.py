@@ -18,7 +18,7 @@ from application.idempotency import IdempotencyRecord, fingerprint, record_id
 from application.store import EventStore
 from application.unit_of_work import UnitOfWork
 from domain.base import EventContext, event_context
-from domain.errors import Conflict, IdempotencyKeyReused
+from domain.errors import Conflict, DomainError, IdempotencyKeyReused
 
 log = structlog.get_logger(__name__)
 
@@ -85,9 +85,7 @@ class CommandBus:
         for attempt in range(self.retries + 1):
             if key is not None and (earlier := self._earlier_result(key, command)):
                 return earlier
-            unit = UnitOfWork(self.store, event_context.get().now or self.clock())
-            subject = handler(command, unit)
-            touched = unit.aggregates
+            subject, touched = self._decide(command, handler)
             if key is not None:
                 touched.append(
                     IdempotencyRecord(
@@ -126,6 +124,22 @@ class CommandBus:
             f"after {self.retries} retries; try again",
             retries=self.retries,
         )
+
+    def _decide(self, command: Command, handler: Handler) -> tuple[Any, list[Any]]:
+        """Run the handler; a refusal made on stale cached state is made again on the
+        stored state (another process may have changed the aggregates since)."""
+        now = event_context.get().now or self.clock()
+        unit = UnitOfWork(self.store, now)
+        try:
+            subject = handler(command, unit)
+        except DomainError:
+            stale = [a.id for a in unit.aggregates if self.store.is_stale(a)]
+            if not stale:
+                raise
+            self.store.forget(stale)
+            unit = UnitOfWork(self.store, now)
+            subject = handler(command, unit)
+        return subject, unit.aggregates
 
     def _already_tracked(self, tracking: Tracking) -> bool:
         recorder = self.store.recorder

@@ -62,6 +62,23 @@ class EventStore(Application[UUID]):
         self._notify(recordings)
         return recordings
 
+    def is_stale(self, aggregate: Any) -> bool:
+        """Whether the store holds events of the aggregate newer than its version."""
+        newer = self.recorder.select_events(aggregate.id, gt=aggregate.version, limit=1)
+        return bool(newer)
+
+    def ensure_fresh(self, aggregate_id: UUID, version: int) -> None:
+        """Forget a cached aggregate older than ``version`` (written by another process)."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        try:
+            cached = cache.get(aggregate_id)
+        except KeyError:
+            return
+        if cached.version < version:
+            self.forget([aggregate_id])
+
     def forget(self, aggregate_ids: Sequence[UUID]) -> None:
         """Drop these aggregates from the cache: the next load reads the store."""
         cache = self.repository.cache

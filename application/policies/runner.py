@@ -94,6 +94,7 @@ class PolicyRunner:
             "causation_id": f"{event.originator_id}:{event.originator_version}",
         }
         tracking = Tracking(policy.name, position)
+        self.store.ensure_fresh(event.originator_id, event.originator_version)
         try:
             self.bus.handle(command, tracking=tracking, **context)
         except Conflict:

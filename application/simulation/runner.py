@@ -43,6 +43,8 @@ from domain.task import PRIORITY_RANK, Task, TaskStatus
 
 PROTOCOLS = ("majority", "supermajority", "unanimous", "byzantine", "weighted")
 SIMULATOR = "simulator"
+TIMEOUT = timedelta(hours=6)
+"""Every simulated task's timeout; an attempt the ground truth makes longer times out."""
 
 
 @dataclass
@@ -97,7 +99,7 @@ class Simulation:
         self.load: dict[UUID, int] = {}
         self.attempt_rngs = [spec.rng() for spec in self.plan.tasks]
         self.queued: set[int] = set()
-        self.running: list[tuple[datetime, int, int, bool]] = []
+        self.running: list[tuple[datetime, int, int, str]] = []
         self.probabilities: list[float] = []
         self.finished = 0
 
@@ -159,7 +161,7 @@ class Simulation:
                     required_capabilities=list(spec.required_capabilities),
                     dependencies=[self.task_ids[d] for d in spec.dependencies],
                     max_retries=spec.max_retries,
-                    timeout_seconds=6 * 3600,
+                    timeout_seconds=TIMEOUT.total_seconds(),
                     swarm_id=self.swarm_ids[spec.swarm],
                 )
             )
@@ -213,20 +215,22 @@ class Simulation:
             self.plan.tasks[index].features,
         )
         self.probabilities.append(draw.probability)
-        ends = self.clock.now + timedelta(seconds=draw.duration_seconds)
+        duration = timedelta(seconds=draw.duration_seconds)
+        outcome = "completed" if draw.succeeded else "failed"
+        if duration > TIMEOUT:
+            duration, outcome = TIMEOUT, "timed_out"
         agent_i = self.agent_index[agent_id]
-        heapq.heappush(self.running, (ends, index, agent_i, draw.succeeded))
+        heapq.heappush(self.running, (self.clock.now + duration, index, agent_i, outcome))
 
     def _finish_next(self) -> None:
-        ends, index, agent_i, succeeded = heapq.heappop(self.running)
+        ends, index, agent_i, outcome = heapq.heappop(self.running)
         task_id = self.task_ids[index]
         self.clock.now = max(self.clock.now, ends)
         self.load[self.agent_ids[agent_i]] -= 1
-        timeout = timedelta(hours=6)
-        if ends - self.clock.now > timeout:
+        if outcome == "timed_out":
             self._do(TimeOutTask(task_id=task_id))
             self._count("timed_out")
-        elif succeeded:
+        elif outcome == "completed":
             self._do(CompleteTask(task_id=task_id, result="done"))
             self._count("completed")
             self._release_dependents(index)
