@@ -8,7 +8,6 @@ prepare round then a commit round, each needing 2f + 1 approvals.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +26,14 @@ from domain.errors import (
     ProposalClosed,
     ValidationError,
 )
+from domain.proposal_rules import (
+    check_action,
+    check_deadline,
+    check_participants,
+    check_value,
+    check_weights,
+)
+from domain.validation import parse_enum, text, validate_uuid
 
 
 class ProposalStatus(StrEnum):
@@ -34,61 +41,6 @@ class ProposalStatus(StrEnum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     EXPIRED = "expired"
-
-
-ACTION_FIELDS: dict[str, dict[str, type]] = {
-    "scale_swarm": {"max_agents": int},
-    "change_strategy": {"strategy": str},
-    "reassign_task": {"task_id": str, "agent_id": str},
-}
-
-
-def _is_json(value: Any) -> bool:
-    if value is None or isinstance(value, str | bool | int):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, list):
-        return all(_is_json(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
-    return False
-
-
-def _action(action: Any) -> dict[str, Any] | None:
-    if action is None:
-        return None
-    kind = action.get("type") if isinstance(action, dict) else None
-    if kind not in ACTION_FIELDS:
-        raise ValidationError(
-            f"unknown action {kind!r}; allowed types: {', '.join(ACTION_FIELDS)}",
-            field="action",
-            allowed=list(ACTION_FIELDS),
-        )
-    fields = ACTION_FIELDS[kind]
-    if set(action) != {"type", *fields}:
-        raise ValidationError(
-            f"a {kind} action takes exactly: type, {', '.join(fields)}",
-            field="action",
-        )
-    clean: dict[str, Any] = {"type": kind}
-    for name, kind_type in fields.items():
-        value = action[name]
-        if kind_type is int:
-            if type(value) is not int or value < 1:
-                raise ValidationError(f"action {name} must be a positive integer", field="action")
-        elif name.endswith("_id"):
-            try:
-                value = str(value if isinstance(value, UUID) else UUID(str(value)))
-            except ValueError as e:
-                raise ValidationError(f"action {name} must be a UUID", field="action") from e
-        elif not isinstance(value, str) or not 1 <= len(value) <= 64:
-            raise ValidationError(
-                f"action {name} must be a string of 1 to 64 characters",
-                field="action",
-            )
-        clean[name] = value
-    return clean
 
 
 class Proposal(SwarmlogAggregate):
@@ -147,84 +99,25 @@ class Proposal(SwarmlogAggregate):
         action: dict[str, Any] | None = None,
     ) -> Proposal:
         """Validate and open a proposal. ``deadline`` must be timezone-aware."""
-        allowed = [p.value for p in ConsensusProtocol]
-        if protocol not in allowed:
-            raise ValidationError(
-                f"unknown protocol {protocol!r}; allowed: {', '.join(allowed)}",
-                field="protocol",
-                allowed=allowed,
-            )
-        if not isinstance(swarm_id, UUID):
-            raise ValidationError("swarm_id must be a UUID", field="swarm_id")
-        people = list(participants)
-        if not 1 <= len(people) <= 1000 or not all(isinstance(p, str) and p for p in people):
-            raise ValidationError(
-                "participants must be 1 to 1000 non-empty ids", field="participants"
-            )
-        if len(set(people)) != len(people):
-            raise ValidationError("participants must not repeat", field="participants")
-        if proposer_id not in people:
-            raise NotParticipant(
-                f"the proposer {proposer_id!r} is not a participant",
-                proposer_id=proposer_id,
-            )
-        if not isinstance(title, str) or not 1 <= len(title.strip()) <= 200:
-            raise ValidationError("title must be a string of 1 to 200 characters", field="title")
-        if value is None or not _is_json(value):
-            raise ValidationError(
-                "value must be a JSON value (object, string or number)", field="value"
-            )
-        if not isinstance(deadline, datetime) or deadline.tzinfo is None:
-            raise ValidationError("deadline must be a timezone-aware datetime", field="deadline")
-        cls_weights = cls._weights(protocol, people, weights)
-        byzantine = protocol == ConsensusProtocol.BYZANTINE
+        kind = parse_enum(ConsensusProtocol, protocol, "protocol").value
+        validate_uuid(swarm_id, "swarm_id")
+        people = check_participants(participants, proposer_id)
+        text(title, "title", 200)
+        check_value(value)
+        check_deadline(deadline)
+        checked_weights = check_weights(kind, people, weights)
         return cls(
             swarm_id=swarm_id,
             proposer_id=proposer_id,
             title=title,
             value=value,
-            action=_action(action),
-            protocol=str(protocol),
-            participants=sorted(people),
-            weights=cls_weights,
+            action=check_action(action),
+            protocol=kind,
+            participants=people,
+            weights=checked_weights,
             deadline=deadline,
-            phase="prepare" if byzantine else "vote",
+            phase="prepare" if kind == ConsensusProtocol.BYZANTINE else "vote",
         )
-
-    @staticmethod
-    def _weights(
-        protocol: str, people: list[str], weights: Mapping[str, float] | None
-    ) -> dict[str, float]:
-        if weights is None:
-            return dict.fromkeys(sorted(people), 1.0)
-        if protocol != ConsensusProtocol.WEIGHTED:
-            raise ValidationError(
-                f"weights are only for the weighted protocol, not {protocol}",
-                field="weights",
-            )
-        if set(weights) != set(people):
-            raise ValidationError(
-                "every participant, and only participants, must have a weight",
-                field="weights",
-                missing=sorted(set(people) - set(weights)),
-                extra=sorted(set(weights) - set(people)),
-            )
-        values = list(weights.values())
-        if (
-            not all(
-                isinstance(w, int | float)
-                and not isinstance(w, bool)
-                and math.isfinite(w)
-                and w >= 0
-                for w in values
-            )
-            or not math.fsum(values) > 0
-        ):
-            raise ValidationError(
-                "weights must be finite numbers >= 0 with a total above 0",
-                field="weights",
-            )
-        return {p: float(weights[p]) for p in sorted(people)}
 
     @event(Created)
     def __init__(

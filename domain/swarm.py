@@ -13,22 +13,18 @@ Invariants (after every operation):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
 
+from domain import swarm_rules as rules
 from domain import topology as topo
 from domain.agent import AgentType
 from domain.base import SwarmlogAggregate
-from domain.errors import (
-    CapacityExceeded,
-    InvalidTransition,
-    NotAllowed,
-    NotFound,
-    ValidationError,
-)
+from domain.swarm_rules import Strategy as Strategy
+from domain.swarm_rules import SwarmStatus as SwarmStatus
+from domain.swarm_rules import Topology as Topology
 from domain.topology import Member
 from domain.validation import (
     normalize_capabilities,
@@ -36,24 +32,6 @@ from domain.validation import (
     validate_int,
     validate_name,
 )
-
-
-class Topology(StrEnum):
-    HIERARCHICAL = "hierarchical"
-    MESH = "mesh"
-    RING = "ring"
-    STAR = "star"
-
-
-class Strategy(StrEnum):
-    BALANCED = "balanced"
-    SPECIALIZED = "specialized"
-    ADAPTIVE = "adaptive"
-
-
-class SwarmStatus(StrEnum):
-    ACTIVE = "active"
-    SHUT_DOWN = "shut_down"
 
 
 class Swarm(SwarmlogAggregate):
@@ -141,45 +119,20 @@ class Swarm(SwarmlogAggregate):
     def is_hierarchical(self) -> bool:
         return self.topology == Topology.HIERARCHICAL
 
-    def _require_active(self, action: str) -> None:
-        if self.status == SwarmStatus.SHUT_DOWN:
-            raise InvalidTransition(
-                f"swarm is shut_down; it cannot {action} (only an active swarm can)",
-                current=self.status,
-                allowed=[SwarmStatus.ACTIVE.value],
-            )
-
-    def _require_member(self, agent_id: UUID | str) -> str:
-        key = str(agent_id)
-        if key not in self.members:
-            raise NotFound(f"agent {key} is not a member of swarm {self.name!r}", agent_id=key)
-        return key
-
     def join(
         self,
         agent_id: UUID | str,
         agent_type: AgentType | str,
         capabilities: Iterable[str],
     ) -> None:
-        self._require_active("accept members")
+        rules.require_active(self.status, "accept members")
         key = str(agent_id)
-        if not key:
-            raise ValidationError("agent_id must not be empty", field="agent_id")
-        if key in self.members:
-            raise NotAllowed(f"agent {key} is already a member", agent_id=key)
-        if len(self.members) >= self.max_agents:
-            raise CapacityExceeded(
-                f"swarm is full: {len(self.members)} of {self.max_agents} members",
-                members=len(self.members),
-                max_agents=self.max_agents,
-            )
+        rules.check_can_join(self.members, key, self.max_agents)
         kind = parse_enum(AgentType, agent_type, "agent_type").value
         caps = normalize_capabilities(capabilities)
-        parent, depth = None, 0
-        if self.is_hierarchical:
-            parent, depth = topo.place_hierarchical(
-                self.members, caps, self.max_depth, self.branching_factor
-            )
+        parent, depth = rules.placement_on_join(
+            self.topology, self.members, caps, self.max_depth, self.branching_factor
+        )
         self._join(
             agent_id=key,
             agent_type=kind,
@@ -193,59 +146,43 @@ class Swarm(SwarmlogAggregate):
 
     def leave(self, agent_id: UUID | str, reason: str = "") -> None:
         """Children of a leaving hierarchical node are re-placed with their subtrees."""
-        key = self._require_member(agent_id)
-        replacements: list[dict[str, Any]] = []
-        if self.is_hierarchical:
-            replacements = topo.rehome_children(
-                self.members, key, self.max_depth, self.branching_factor
-            )
+        key = rules.require_member(self.members, agent_id, self.name)
+        replacements = rules.replacements_on_leave(
+            self.topology, self.members, key, self.max_depth, self.branching_factor
+        )
         was_leader = self.leader_id == key
         self._leave(agent_id=key, reason=reason, replacements=replacements)
         if was_leader and self.members:
-            if self.is_hierarchical:
-                leader = next(m for m, v in self.members.items() if v["parent_id"] is None)
-            else:
-                leader = topo.by_position(self.members)[0]
-            self._elect(agent_id=leader)
+            self._elect(agent_id=rules.successor(self.topology, self.members))
 
     def scale(self, max_agents: int) -> None:
-        self._require_active("scale")
+        rules.require_active(self.status, "scale")
         validate_int(max_agents, "max_agents", 1, 1000)
-        if max_agents < len(self.members):
-            raise CapacityExceeded(
-                f"cannot scale to {max_agents}: the swarm has {len(self.members)} members",
-                members=len(self.members),
-                requested=max_agents,
-            )
+        rules.check_can_scale(self.members, max_agents)
         if max_agents != self.max_agents:
             self._scale(from_max=self.max_agents, to_max=max_agents)
 
     def optimize(self) -> None:
         """Re-place every member for balance (hierarchical: rebuild the tree)."""
-        self._require_active("be optimized")
-        if self.is_hierarchical:
-            placements = topo.rebuild_hierarchy(
-                self.members, self.leader_id, self.max_depth, self.branching_factor
-            )
-        else:
-            placements = [
-                {"agent_id": m, "parent_id": None, "depth": 0, "position": i}
-                for i, m in enumerate(topo.by_position(self.members))
-            ]
+        rules.require_active(self.status, "be optimized")
+        placements = rules.optimized_placements(
+            self.topology, self.members, self.leader_id, self.max_depth, self.branching_factor
+        )
         self._optimize(placements=placements)
 
     def change_strategy(self, strategy: str) -> None:
-        self._require_active("change strategy")
+        rules.require_active(self.status, "change strategy")
         new = parse_enum(Strategy, strategy, "strategy")
         if new != self.strategy:
             self._change_strategy(from_strategy=self.strategy, to_strategy=new.value)
 
     def shut_down(self, reason: str = "") -> None:
-        self._require_active("shut down again")
+        rules.require_active(self.status, "shut down again")
         self._shut_down(reason=reason)
 
     def children_of(self, agent_id: UUID | str) -> list[str]:
-        return topo.children_map(self.members)[self._require_member(agent_id)]
+        key = rules.require_member(self.members, agent_id, self.name)
+        return topo.children_map(self.members)[key]
 
     def optimal_path(self, a: UUID | str, b: UUID | str) -> list[str]:
         return topo.optimal_path(self.topology, self.members, str(a), str(b), self.leader_id)
@@ -255,8 +192,7 @@ class Swarm(SwarmlogAggregate):
 
     def load_distribution(self, loads: Mapping[str, int | float]) -> dict[str, Any]:
         """Only members count; a member missing from ``loads`` counts 0."""
-        per_member = {m: loads.get(m, 0) for m in topo.by_position(self.members)}
-        return topo.load_distribution(per_member)
+        return topo.load_distribution(rules.member_loads(self.members, loads))
 
     @event(MemberJoined)
     def _join(

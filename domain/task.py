@@ -8,7 +8,6 @@ or running task back in the queue when its agent goes away.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
@@ -17,6 +16,7 @@ from eventsourcing.domain import event
 
 from domain.base import SwarmlogAggregate
 from domain.errors import InvalidTransition, RetriesExhausted, ValidationError
+from domain.task_rules import check_dependencies, check_required_capabilities
 from domain.task_status import (
     CANCELLABLE,
     FINISHED,
@@ -26,8 +26,17 @@ from domain.task_status import (
     Priority,
     S,
     TaskStatus,
+    blocked_refusal,
+    refusal,
 )
-from domain.validation import task_ids, text
+from domain.validation import (
+    parse_enum,
+    text,
+    validate_float,
+    validate_int,
+    validate_str,
+    validate_uuid,
+)
 
 __all__ = ["FINISHED", "NEXT", "PRIORITY_RANK", "Priority", "Task", "TaskStatus"]
 
@@ -111,53 +120,21 @@ class Task(SwarmlogAggregate):
         """Validate, then emit Created and either Queued or Blocked(open deps)."""
         text(description, "description", 2000)
         text(task_type, "task_type", 64)
-        if priority not in PRIORITY_RANK:
-            allowed = list(PRIORITY_RANK)
-            raise ValidationError(
-                f"unknown priority {priority!r}; allowed: {', '.join(allowed)}",
-                field="priority",
-                allowed=allowed,
-            )
-        caps = list(required_capabilities)
-        if len(caps) > 50 or not all(
-            isinstance(c, str) and 1 <= len(c.strip()) <= 64 for c in caps
-        ):
-            raise ValidationError(
-                "required_capabilities must be at most 50 strings of 1 to 64 characters",
-                field="required_capabilities",
-            )
-        deps = task_ids(dependencies, "dependencies")
-        if len(deps) > 100:
-            raise ValidationError("a task may have at most 100 dependencies", field="dependencies")
-        waiting = task_ids(open_dependencies, "open_dependencies")
-        if not set(waiting) <= set(deps):
-            raise ValidationError(
-                "open_dependencies must be among the dependencies",
-                field="open_dependencies",
-                unknown=[str(d) for d in sorted(set(waiting) - set(deps))],
-            )
-        if type(max_retries) is not int or not 0 <= max_retries <= 20:
-            raise ValidationError(
-                "max_retries must be an integer from 0 to 20", field="max_retries"
-            )
-        if (
-            isinstance(timeout_seconds, bool)
-            or not isinstance(timeout_seconds, int | float)
-            or not 1 <= timeout_seconds <= 86400
-        ):
-            raise ValidationError(
-                "timeout_seconds must be from 1 to 86400", field="timeout_seconds"
-            )
-        if swarm_id is not None and not isinstance(swarm_id, UUID):
-            raise ValidationError("swarm_id must be a UUID", field="swarm_id")
+        level = parse_enum(Priority, priority, "priority").value
+        caps = check_required_capabilities(required_capabilities)
+        deps, waiting = check_dependencies(dependencies, open_dependencies)
+        validate_int(max_retries, "max_retries", 0, 20)
+        timeout = validate_float(timeout_seconds, "timeout_seconds", 1, 86400)
+        if swarm_id is not None:
+            validate_uuid(swarm_id, "swarm_id")
         task = cls(
             description=description,
             task_type=task_type,
-            priority=str(priority),
-            required_capabilities=sorted({c.strip().lower() for c in caps}),
+            priority=level,
+            required_capabilities=caps,
             dependencies=deps,
             max_retries=max_retries,
-            timeout_seconds=float(timeout_seconds),
+            timeout_seconds=timeout,
             swarm_id=swarm_id,
         )
         if waiting:
@@ -210,17 +187,7 @@ class Task(SwarmlogAggregate):
         )
 
     def _refuse(self, action: str, allowed: Iterable[TaskStatus]) -> InvalidTransition:
-        allowed_from = [s.value for s in allowed]
-        next_states = [s.value for s in NEXT[TaskStatus(self.status)]]
-        return InvalidTransition(
-            f"cannot {action} a task that is {self.status}; {action} is allowed "
-            f"only from {', '.join(allowed_from)} (from {self.status} it can go "
-            f"to: {', '.join(next_states) or 'nothing, it is final'})",
-            task_id=str(self.id),
-            current=self.status,
-            allowed=allowed_from,
-            next=next_states,
-        )
+        return refusal(self.id, self.status, action, allowed)
 
     def dependency_completed(self, dependency_id: UUID) -> None:
         """Mark a dependency done; queue the task when it was the last open one.
@@ -233,25 +200,12 @@ class Task(SwarmlogAggregate):
 
     def assign(self, agent_id: UUID, strategy: str, score: float) -> None:
         if self.status == S.BLOCKED:
-            open_deps = [str(d) for d in self.waiting_on]
-            raise InvalidTransition(
-                f"cannot assign a blocked task; it waits on open dependencies: "
-                f"{', '.join(open_deps)}",
-                task_id=str(self.id),
-                current=self.status,
-                allowed=[S.QUEUED.value],
-                waiting_on=open_deps,
-            )
+            raise blocked_refusal(self.id, self.waiting_on)
         if self.status != S.QUEUED:
             raise self._refuse("assign", [S.QUEUED])
-        if not isinstance(agent_id, UUID):
-            raise ValidationError("agent_id must be a UUID", field="agent_id")
+        validate_uuid(agent_id, "agent_id")
         text(strategy, "strategy", 64)
-        if isinstance(score, bool) or not isinstance(score, int | float):
-            raise ValidationError("score must be a number", field="score")
-        if not math.isfinite(score):
-            raise ValidationError("score must be finite", field="score")
-        self._assign(agent_id=agent_id, strategy=strategy, score=float(score))
+        self._assign(agent_id=agent_id, strategy=strategy, score=validate_float(score, "score"))
 
     def start(self) -> None:
         if self.status != S.ASSIGNED:
@@ -262,8 +216,7 @@ class Task(SwarmlogAggregate):
         """Progress is an integer percent that never goes down within a run."""
         if self.status != S.RUNNING:
             raise self._refuse("report progress on", [S.RUNNING])
-        if type(percent) is not int or not 0 <= percent <= 100:
-            raise ValidationError("percent must be an integer from 0 to 100", field="percent")
+        validate_int(percent, "percent", 0, 100)
         if percent < self.progress:
             raise ValidationError(
                 f"progress cannot go down: it is {self.progress}%, got {percent}%",
@@ -275,8 +228,7 @@ class Task(SwarmlogAggregate):
     def complete(self, result: str = "") -> None:
         if self.status != S.RUNNING:
             raise self._refuse("complete", [S.RUNNING])
-        if not isinstance(result, str):
-            raise ValidationError("result must be a string", field="result")
+        validate_str(result, "result")
         now = self.Completed.create_timestamp()
         started = self.started_at or now
         self._complete(
@@ -308,8 +260,7 @@ class Task(SwarmlogAggregate):
     def cancel(self, reason: str = "") -> None:
         if self.status not in CANCELLABLE:
             raise self._refuse("cancel", CANCELLABLE)
-        if not isinstance(reason, str):
-            raise ValidationError("reason must be a string", field="reason")
+        validate_str(reason, "reason")
         self._cancel(agent_id=self.agent_id, reason=reason)
 
     def time_out(self, now: datetime) -> None:
@@ -339,8 +290,7 @@ class Task(SwarmlogAggregate):
         """The agent left or was terminated: back to the queue, progress reset."""
         if self.status not in HELD:
             raise self._refuse("requeue", HELD)
-        if not isinstance(reason, str):
-            raise ValidationError("reason must be a string", field="reason")
+        validate_str(reason, "reason")
         assert self.agent_id is not None
         self._requeue(agent_id=self.agent_id, reason=reason)
 

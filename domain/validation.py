@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -65,6 +66,40 @@ def validate_int(value: Any, field: str, low: int, high: int) -> int:
             min=low,
             max=high,
         )
+    return value
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float; a bool is not a number here."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def validate_float(value: Any, field: str, low: float = -math.inf, high: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"{field} must be a number", field=field, value=value)
+    if not math.isfinite(value):
+        raise ValidationError(f"{field} must be finite", field=field, value=value)
+    if not low <= value <= high:
+        raise ValidationError(
+            f"{field} must be between {low:g} and {high:g}, got {value:g}",
+            field=field,
+            value=value,
+            min=low,
+            max=high,
+        )
+    return float(value)
+
+
+def validate_uuid(value: Any, field: str) -> UUID:
+    if not isinstance(value, UUID):
+        raise ValidationError(f"{field} must be a UUID", field=field)
+    return value
+
+
+def validate_str(value: Any, field: str) -> str:
+    """Any string, the empty one included."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be a string", field=field)
     return value
 
 
