@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EventStoreKind = Literal["sqlite", "postgres", "memory"]
@@ -15,7 +15,11 @@ class Settings(BaseSettings):
     """Configuration of swarmlog; every field is an environment variable (`SWARMLOG_*`)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="SWARMLOG_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="SWARMLOG_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
     )
 
     event_store: EventStoreKind = Field(
@@ -30,6 +34,14 @@ class Settings(BaseSettings):
     postgres_password: str = ""
     postgres_schema: str = Field("", description="PostgreSQL schema for the event tables.")
     postgres_pool_size: int = Field(5, ge=1, le=100)
+    read_model_url: str = Field(
+        "sqlite:///var/read_models.db",
+        validation_alias=AliasChoices("READ_MODEL_URL", "SWARMLOG_READ_MODEL_URL"),
+        description="SQLAlchemy URL of the read models (postgresql+psycopg://... for PostgreSQL).",
+    )
+    projection_batch_size: int = Field(
+        1000, ge=1, le=100_000, description="Events a projection applies per transaction."
+    )
     snapshot_interval: int = Field(
         50,
         ge=0,

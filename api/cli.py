@@ -11,11 +11,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from adapters.settings import Settings
+from api.cli_projections import projections_app, worker
 from application.bootstrap import bootstrap
 from application.simulation.config import load_config
 from application.simulation.runner import SimulationReport, simulate
 
 app = typer.Typer(help="swarmlog: an event-sourced backend for swarms of AI agents.")
+app.add_typer(projections_app, name="projections")
+app.command("worker")(worker)
 console = Console()
 
 

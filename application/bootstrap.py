@@ -15,6 +15,9 @@ from application.commands import Command
 from application.handlers import all_handlers
 from application.policies import ALL_POLICIES, PolicyRunner
 from application.store import EventStore
+from projections.database import read_model_engine
+from projections.registry import all_projections
+from projections.runner import ProjectionRunner
 
 log = structlog.get_logger(__name__)
 
@@ -66,3 +69,16 @@ def _catch_up_quietly(runner: PolicyRunner) -> None:
         runner.catch_up()
     except Exception:
         log.exception("policies.catch_up_failed")
+
+
+def read_side(swarmlog: Swarmlog) -> ProjectionRunner:
+    """The projection runner over every read model, its tables set up."""
+    settings = swarmlog.settings
+    runner = ProjectionRunner(
+        swarmlog.store,
+        read_model_engine(settings.read_model_url),
+        all_projections(),
+        batch_size=settings.projection_batch_size,
+    )
+    runner.setup()
+    return runner

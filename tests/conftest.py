@@ -97,3 +97,19 @@ def swarmlog(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> It
     app = bootstrap(settings, clock=clock)
     yield app
     app.close()
+
+
+def postgres_read_model_url(schema: str) -> str:
+    """A read-model URL whose tables live in ``schema``."""
+    return (
+        f"postgresql+psycopg://{PG['user']}@{PG['host']}:{PG['port']}/{PG['dbname']}"
+        f"?options=-csearch_path%3D{schema}"
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def read_model_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty read-model database of each kind (PostgreSQL: a schema of its own)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'read_models.db'}"
+    return postgres_read_model_url(request.getfixturevalue("postgres_schema"))

@@ -1,0 +1,36 @@
+"""The projections' own bookkeeping: status and checkpoint, and parked (dead-letter) events."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+status = Table(
+    "projection_status",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("checkpoint", Integer, nullable=False, default=0),
+    Column("state", String(20), nullable=False, default="running"),
+    Column("building_generation", Integer),
+    Column("building_version", Integer),
+    Column("building_checkpoint", Integer),
+    Column("last_error", Text),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+dead_letters = Table(
+    "projection_dead_letters",
+    metadata,
+    Column("projection", String(100), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("event_type", String(200), nullable=False),
+    Column("originator_id", String(36), nullable=False),
+    Column("originator_version", Integer, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("status", String(20), nullable=False, default="parked"),
+    Column("parked_at", DateTime(timezone=True), nullable=False),
+)

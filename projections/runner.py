@@ -1,0 +1,367 @@
+"""The batched projection runner: exactly once, resumable, with dead letters and rebuilds.
+
+Each batch of events and the projection's new checkpoint are written in one
+transaction. The checkpoint update is guarded by the checkpoint it read, so if
+another runner (or a rebuild's swap) moved it meanwhile, the batch rolls back and
+nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Engine, MetaData, Table, select, text, update
+
+from application.store import EventStore
+from projections import catalog
+from projections.changes import Changes
+from projections.projection import Projection, physical_name
+
+log = structlog.get_logger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called with (position reached, head) after each batch."""
+
+
+class ProjectorFailed(Exception):
+    def __init__(self, position: int, event: Any, error: Exception) -> None:
+        super().__init__(f"event at position {position} ({type(event).__qualname__}): {error!r}")
+        self.position = position
+        self.event = event
+        self.error = error
+
+
+class CheckpointMoved(Exception):
+    """Another runner moved the checkpoint since this batch read it."""
+
+
+@dataclass
+class Batch:
+    events: list[tuple[int, Any]]
+    reaches: int
+
+
+@dataclass
+class ProjectionRunner:
+    store: EventStore
+    engine: Engine
+    projections: Sequence[Projection]
+    batch_size: int = 1000
+    retries: int = 3
+    _tables: dict[tuple[str, int], dict[str, Table]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.by_name = {p.name: p for p in self.projections}
+
+    # ------------------------------------------------------------------ set-up
+    def setup(self) -> None:
+        """Create the bookkeeping tables, and generation 1 of each new projection."""
+        catalog.metadata.create_all(self.engine)
+        for projection in self.projections:
+            with self.writer() as conn:
+                if self.status_row(conn, projection.name) is None:
+                    self.create_generation(conn, projection, 1)
+                    self.point_views(conn, projection, 1)
+                    conn.execute(
+                        catalog.status.insert().values(
+                            name=projection.name,
+                            version=projection.version,
+                            generation=1,
+                            checkpoint=0,
+                            state="running",
+                            updated_at=now(),
+                        )
+                    )
+
+    # ------------------------------------------------------------------ running
+    def catch_up(
+        self,
+        progress: Progress | None = None,
+        *,
+        only: Sequence[Projection] | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Apply every new event to the projections (all, or ``only`` these); returns
+        the events applied. ``stop`` ends it between batches."""
+        applied = 0
+        for projection in self.projections if only is None else only:
+            while (done := self.run_batch(projection)) is not None:
+                if stop is not None and stop.is_set():
+                    return applied + done
+                applied += done
+                if progress:
+                    progress(self.checkpoint(projection.name), self.store.head())
+        return applied
+
+    def run_batch(self, projection: Projection) -> int | None:
+        """Apply the next batch; None when the projection is caught up or halted."""
+        with self.engine.connect() as conn:
+            row = self.status_row(conn, projection.name)
+        if row is None or row.state == "halted":
+            return None
+        batch = self._next_batch(projection, row.checkpoint)
+        if batch is None:
+            return None
+        try:
+            self._apply(projection, row.generation, "checkpoint", row.checkpoint, batch)
+        except CheckpointMoved:
+            return 0
+        except ProjectorFailed:
+            return self._apply_one_by_one(projection, row.generation, row.checkpoint, batch)
+        return len(batch.events)
+
+    def _next_batch(self, projection: Projection, checkpoint: int) -> Batch | None:
+        head = self.store.head()
+        if checkpoint >= head:
+            return None
+        notifications = self.store.recorder.select_notifications(
+            start=checkpoint + 1, limit=self.batch_size, stop=head, topics=projection.topics
+        )
+        full = len(notifications) == self.batch_size
+        reaches = notifications[-1].id if full else head
+        return Batch([(n.id, self.store.decode(n)) for n in notifications], reaches)
+
+    def _apply(
+        self, projection: Projection, generation: int, column: str, expected: int, batch: Batch
+    ) -> None:
+        with self.writer() as conn:
+            changes = Changes(conn, self.generation_tables(projection, generation))
+            projection.prefetch(changes, [event for _, event in batch.events])
+            for position, event in batch.events:
+                try:
+                    projection.apply(changes, event)
+                except Exception as error:
+                    raise ProjectorFailed(position, event, error) from error
+            changes.flush()
+            self._advance(conn, projection.name, column, expected, batch.reaches)
+
+    def _apply_one_by_one(
+        self, projection: Projection, generation: int, checkpoint: int, batch: Batch
+    ) -> int | None:
+        """Isolate the failing event: retry it, then park it (or halt) and go on."""
+        for position, event in batch.events:
+            single = Batch([(position, event)], position)
+            for attempt in range(1, self.retries + 1):
+                try:
+                    self._apply(projection, generation, "checkpoint", checkpoint, single)
+                    break
+                except CheckpointMoved:
+                    return 0
+                except ProjectorFailed as failure:
+                    if attempt < self.retries:
+                        continue
+                    if projection.on_error == "halt":
+                        self._halt(projection, failure)
+                        return None
+                    self._park(projection, checkpoint, failure, attempt)
+            checkpoint = position
+        with self.writer() as conn:
+            self._advance(conn, projection.name, "checkpoint", checkpoint, batch.reaches)
+        return len(batch.events)
+
+    def _park(
+        self, projection: Projection, checkpoint: int, failure: ProjectorFailed, attempts: int
+    ) -> None:
+        log.warning("projection.parked", projection=projection.name, position=failure.position)
+        with self.writer() as conn:
+            conn.execute(
+                catalog.dead_letters.insert().values(
+                    projection=projection.name,
+                    position=failure.position,
+                    event_type=type(failure.event).__qualname__,
+                    originator_id=str(failure.event.originator_id),
+                    originator_version=failure.event.originator_version,
+                    error=repr(failure.error),
+                    attempts=attempts,
+                    status="parked",
+                    parked_at=now(),
+                )
+            )
+            self._advance(conn, projection.name, "checkpoint", checkpoint, failure.position)
+
+    def _halt(self, projection: Projection, failure: ProjectorFailed) -> None:
+        log.error("projection.halted", projection=projection.name, position=failure.position)
+        with self.writer() as conn:
+            conn.execute(
+                update(catalog.status)
+                .where(catalog.status.c.name == projection.name)
+                .values(state="halted", last_error=str(failure), updated_at=now())
+            )
+
+    # ------------------------------------------------------------------ rebuild
+    def rebuild(
+        self,
+        projection: Projection,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> bool:
+        """Build the next generation beside the live one, then swap it in atomically.
+
+        Returns False when cancelled; calling it again resumes where it stopped.
+        """
+        with self.writer() as conn:
+            row = self.status_row(conn, projection.name)
+            assert row is not None, "run setup() first"
+            building = row.building_generation
+            if building is None:
+                building = row.generation + 1
+                self.create_generation(conn, projection, building)
+                conn.execute(
+                    update(catalog.status)
+                    .where(catalog.status.c.name == projection.name)
+                    .values(
+                        building_generation=building,
+                        building_version=projection.version,
+                        building_checkpoint=0,
+                        updated_at=now(),
+                    )
+                )
+        while True:
+            if cancel is not None and cancel.is_set():
+                return False
+            with self.engine.connect() as conn:
+                row = self.status_row(conn, projection.name)
+            assert row is not None
+            batch = self._next_batch(projection, row.building_checkpoint)
+            if batch is None:
+                break
+            try:
+                self._apply(
+                    projection, building, "building_checkpoint", row.building_checkpoint, batch
+                )
+            except CheckpointMoved:
+                continue
+            if progress:
+                progress(batch.reaches, self.store.head())
+        self._swap(projection, building)
+        return True
+
+    def _swap(self, projection: Projection, building: int) -> None:
+        """In one transaction: catch up the last events, point the views, move the status."""
+        with self.writer() as conn:
+            row = self.status_row(conn, projection.name, for_update=True)
+            assert row is not None
+            batch = self._next_batch(projection, row.building_checkpoint)
+            if batch is not None:
+                changes = Changes(conn, self.generation_tables(projection, building))
+                for _, event in batch.events:
+                    projection.apply(changes, event)
+                changes.flush()
+            reached = batch.reaches if batch is not None else row.building_checkpoint
+            self.point_views(conn, projection, building)
+            conn.execute(
+                update(catalog.status)
+                .where(catalog.status.c.name == projection.name)
+                .values(
+                    generation=building,
+                    version=row.building_version,
+                    checkpoint=reached,
+                    building_generation=None,
+                    building_version=None,
+                    building_checkpoint=None,
+                    state="running",
+                    last_error=None,
+                    updated_at=now(),
+                )
+            )
+            old = row.generation
+        with self.writer() as conn:
+            for table in self.generation_tables(projection, old).values():
+                table.drop(conn, checkfirst=True)
+
+    # ------------------------------------------------------------------ reading
+    def checkpoint(self, name: str) -> int:
+        with self.engine.connect() as conn:
+            row = self.status_row(conn, name)
+        return row.checkpoint if row is not None else 0
+
+    def status(self) -> list[dict[str, Any]]:
+        """One row per projection: version, checkpoint, head, lag, state, dead letters."""
+        head = self.store.head()
+        with self.engine.connect() as conn:
+            rows = {r.name: r for r in conn.execute(select(catalog.status))}
+            parked = dict(
+                conn.execute(
+                    text(
+                        "SELECT projection, COUNT(*) FROM projection_dead_letters "
+                        "WHERE status = 'parked' GROUP BY projection"
+                    )
+                ).all()
+            )
+        result = []
+        for projection in self.projections:
+            row = rows.get(projection.name)
+            checkpoint = row.checkpoint if row else 0
+            result.append(
+                {
+                    "name": projection.name,
+                    "version": row.version if row else projection.version,
+                    "generation": row.generation if row else 0,
+                    "checkpoint": checkpoint,
+                    "head": head,
+                    "lag": max(0, head - checkpoint),
+                    "state": (
+                        "rebuilding"
+                        if row is not None and row.building_generation is not None
+                        else (row.state if row else "not set up")
+                    ),
+                    "dead_letters": parked.get(projection.name, 0),
+                }
+            )
+        return result
+
+    # ------------------------------------------------------------------ helpers
+    @contextmanager
+    def writer(self) -> Iterator[Connection]:
+        """A write transaction (SQLite: holding the write lock from its start)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(writer=True)
+            with conn.begin():
+                yield conn
+
+    def status_row(self, conn: Connection, name: str, *, for_update: bool = False) -> Any:
+        query = select(catalog.status).where(catalog.status.c.name == name)
+        if for_update and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return conn.execute(query).first()
+
+    def _advance(self, conn: Connection, name: str, column: str, expected: int, to: int) -> None:
+        result = conn.execute(
+            update(catalog.status)
+            .where(catalog.status.c.name == name, catalog.status.c[column] == expected)
+            .values({column: to, "updated_at": now()})
+        )
+        if result.rowcount != 1:
+            raise CheckpointMoved(name)
+
+    def generation_tables(self, projection: Projection, generation: int) -> dict[str, Table]:
+        key = (projection.name, generation)
+        if key not in self._tables:
+            self._tables[key] = projection.tables(generation, MetaData())
+        return self._tables[key]
+
+    def create_generation(self, conn: Connection, projection: Projection, generation: int) -> None:
+        for table in self.generation_tables(projection, generation).values():
+            table.drop(conn, checkfirst=True)
+            table.create(conn)
+
+    def drop_views(self, conn: Connection, projection: Projection) -> None:
+        for logical in projection.columns:
+            conn.exec_driver_sql(f'DROP VIEW IF EXISTS "{logical}"')
+
+    def point_views(self, conn: Connection, projection: Projection, generation: int) -> None:
+        self.drop_views(conn, projection)
+        for logical in projection.columns:
+            physical = physical_name(logical, generation)
+            conn.exec_driver_sql(f'CREATE VIEW "{logical}" AS SELECT * FROM "{physical}"')
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

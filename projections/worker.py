@@ -1,0 +1,71 @@
+"""The projection worker: runs the projections it holds the lease of until stopped.
+
+It wakes when the event store announces new events (PostgreSQL LISTEN/NOTIFY) and
+polls where no announcement exists (SQLite).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import psycopg
+import structlog
+
+from adapters.settings import Settings
+from projections.leases import Leases
+from projections.runner import ProjectionRunner
+
+log = structlog.get_logger(__name__)
+
+
+class Waiter:
+    """Sleeps until new events may be there: a NOTIFY, or the poll interval."""
+
+    def __init__(self, settings: Settings, channel: str | None, stop: threading.Event) -> None:
+        self.stop = stop
+        self.conn: psycopg.Connection[tuple[object, ...]] | None = None
+        if settings.event_store == "postgres" and channel:
+            self.conn = psycopg.connect(
+                host=settings.postgres_host,
+                port=settings.postgres_port,
+                user=settings.postgres_user,
+                password=settings.postgres_password or None,
+                dbname=settings.postgres_dbname,
+                autocommit=True,
+            )
+            self.conn.execute(f'LISTEN "{channel}"')
+
+    def wait(self, seconds: float) -> None:
+        if self.conn is None:
+            self.stop.wait(seconds)
+            return
+        for _ in self.conn.notifies(timeout=seconds, stop_after=1):
+            pass
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+@dataclass
+class Worker:
+    runner: ProjectionRunner
+    settings: Settings
+    poll_seconds: float = 0.2
+
+    def run(self, stop: threading.Event) -> None:
+        """Catch up the projections this worker holds, then wait for more; until ``stop``."""
+        leases = Leases(self.runner.engine)
+        channel = getattr(self.runner.store.recorder, "channel_name", None)
+        waiter = Waiter(self.settings, channel, stop)
+        try:
+            while not stop.is_set():
+                mine = [p for p in self.runner.projections if leases.try_acquire(p.name)]
+                applied = self.runner.catch_up(only=mine, stop=stop)
+                if applied == 0:
+                    waiter.wait(self.poll_seconds)
+        finally:
+            log.info("worker.stopping", held=sorted(leases.held))
+            waiter.close()
+            leases.release_all()
