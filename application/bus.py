@@ -133,7 +133,7 @@ class CommandBus:
         try:
             subject = handler(command, unit)
         except DomainError:
-            stale = [a.id for a in unit.aggregates if self.store.is_stale(a)]
+            stale = [a.id for a in unit.seen if self.store.is_stale(a)]
             if not stale:
                 raise
             self.store.forget(stale)

@@ -87,11 +87,18 @@ class EventStore(Application[UUID]):
                 with contextlib.suppress(KeyError):
                     cache.get(aggregate_id, evict=True)
 
-    def load(self, kind: type[Any], aggregate_id: UUID, version: int | None = None) -> Any:
-        """The aggregate of the given kind, or NOT_FOUND naming what was looked for."""
+    def load(
+        self, kind: type[Any], aggregate_id: UUID, version: int | None = None, *, copy: bool = True
+    ) -> Any:
+        """The aggregate of the given kind, or NOT_FOUND naming what was looked for.
+
+        ``copy=False`` returns the cached object itself: only for reading.
+        """
         label = kind.__name__.lower()
         try:
-            aggregate: Any = self.repository.get(aggregate_id, version=version)
+            aggregate: Any = self.repository.get(
+                aggregate_id, version=version, deepcopy_from_cache=copy
+            )
         except AggregateNotFoundError:
             raise NotFound(f"no {label} with id {aggregate_id}", id=str(aggregate_id)) from None
         if not isinstance(aggregate, kind):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, MetaData, Table, select, text, update
+from sqlalchemy import Connection, Engine, MetaData, Table, func, select, update
 
 from application.store import EventStore
 from projections import catalog
@@ -287,13 +287,13 @@ class ProjectionRunner:
         head = self.store.head()
         with self.engine.connect() as conn:
             rows = {r.name: r for r in conn.execute(select(catalog.status))}
-            parked = dict(
+            letters = catalog.dead_letters
+            parked: dict[str, int] = dict(
                 conn.execute(
-                    text(
-                        "SELECT projection, COUNT(*) FROM projection_dead_letters "
-                        "WHERE status = 'parked' GROUP BY projection"
-                    )
-                ).all()
+                    select(letters.c.projection, func.count())
+                    .where(letters.c.status == "parked")
+                    .group_by(letters.c.projection)
+                )
             )
         result = []
         for projection in self.projections:

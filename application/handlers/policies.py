@@ -40,18 +40,18 @@ def requeue_tasks(command: RequeueTasks, uow: UnitOfWork) -> Agent:
         held = task.status in (TaskStatus.ASSIGNED, TaskStatus.RUNNING)
         if held and task.agent_id == command.agent_id:
             task.requeue(command.reason)
-    return uow.get(Agent, command.agent_id)
+    return uow.read(Agent, command.agent_id)
 
 
 def resolve_dependents(command: ResolveDependents, uow: UnitOfWork) -> Task:
-    completed = uow.get(Task, command.task_id)
+    completed = uow.read(Task, command.task_id)
     for dependent_id in completed.dependents:
         uow.get(Task, dependent_id).dependency_completed(completed.id)
     return completed
 
 
 def score_votes(command: ScoreVotes, uow: UnitOfWork) -> Proposal:
-    proposal = uow.get(Proposal, command.proposal_id)
+    proposal = uow.read(Proposal, command.proposal_id)
     accepted = proposal.status == ProposalStatus.ACCEPTED
     for voter, approve in proposal.deciding_votes().items():
         uow.get(Agent, UUID(voter)).score_vote(proposal.id, approve == accepted)
@@ -59,7 +59,7 @@ def score_votes(command: ScoreVotes, uow: UnitOfWork) -> Proposal:
 
 
 def carry_out_proposal(command: CarryOutProposal, uow: UnitOfWork) -> Proposal:
-    proposal = uow.get(Proposal, command.proposal_id)
+    proposal = uow.read(Proposal, command.proposal_id)
     action = proposal.action or {}
     kind = action.get("type")
     if kind == "scale_swarm":

@@ -19,7 +19,7 @@ MIN_WEIGHT = 0.05
 
 
 def create_proposal(command: CreateProposal, uow: UnitOfWork) -> Proposal:
-    swarm = uow.get(Swarm, command.swarm_id)
+    swarm = uow.read(Swarm, command.swarm_id)
     participants = sorted(swarm.members)
     if str(command.proposer_id) not in swarm.members:
         raise NotParticipant(
@@ -29,7 +29,7 @@ def create_proposal(command: CreateProposal, uow: UnitOfWork) -> Proposal:
     weights = None
     if command.protocol == ConsensusProtocol.WEIGHTED:
         weights = {
-            member: round(max(MIN_WEIGHT, uow.get(Agent, UUID(member)).expertise(uow.now)), 6)
+            member: round(max(MIN_WEIGHT, uow.read(Agent, UUID(member)).expertise(uow.now)), 6)
             for member in participants
         }
     return uow.add(

@@ -34,7 +34,7 @@ def init_swarm(command: InitSwarm, uow: UnitOfWork) -> Swarm:
 
 def join_swarm(command: JoinSwarm, uow: UnitOfWork) -> Swarm:
     swarm = uow.get(Swarm, command.swarm_id)
-    agent = uow.get(Agent, command.agent_id)
+    agent = uow.read(Agent, command.agent_id)
     if agent.state == AgentState.TERMINATED:
         raise InvalidTransition(
             f"agent {agent.id} is terminated and cannot join a swarm",

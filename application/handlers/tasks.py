@@ -31,7 +31,7 @@ def create_task(command: CreateTask, uow: UnitOfWork) -> Task:
     """Create the task; each open dependency learns of its new dependent in the same save."""
     dependencies = [uow.get(Task, d) for d in dict.fromkeys(command.dependencies)]
     if command.swarm_id is not None:
-        uow.get(Swarm, command.swarm_id)
+        uow.read(Swarm, command.swarm_id)
     open_ones = [d for d in dependencies if d.status != TaskStatus.COMPLETED]
     task = uow.add(
         Task.create(
@@ -58,7 +58,7 @@ def assign_task(
 ) -> Task:
     task = uow.get(Task, command.task_id)
     if command.agent_id is not None:
-        choice = _given_agent(task, uow.get(Agent, command.agent_id))
+        choice = _given_agent(task, uow.read(Agent, command.agent_id))
         strategy = "manual"
     else:
         strategy = command.strategy
@@ -99,8 +99,8 @@ def _chosen_agent(
             "give an agent_id, or a swarm_id whose members the strategy chooses from",
             field="swarm_id",
         )
-    swarm = uow.get(Swarm, pool)
-    agents = [uow.get(Agent, UUID(member)) for member in swarm.members]
+    swarm = uow.read(Swarm, pool)
+    agents = [uow.read(Agent, UUID(member)) for member in swarm.members]
     choice = strategies[command.strategy].choose(task, agents, pool)
     if choice is None:
         raise CapacityExceeded(f"no agent of swarm {pool} can take a task now", swarm_id=str(pool))

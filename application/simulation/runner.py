@@ -19,60 +19,25 @@ from application.bootstrap import Swarmlog
 from application.commands import (
     AssignTask,
     CancelTask,
-    CastVote,
     CompleteTask,
-    CreateProposal,
-    CreateTask,
     FailTask,
-    InitSwarm,
-    JoinSwarm,
     RetryTask,
-    SpawnAgent,
     StartTask,
     TimeOutTask,
 )
 from application.simulation.config import SimulationConfig
-from application.simulation.ground_truth import (
-    WorkloadPlan,
-    draw_attempt,
-    plan_workload,
-)
-from domain.errors import AlreadyVoted, CapacityExceeded
-from domain.proposal import Proposal, ProposalStatus
+from application.simulation.ground_truth import draw_attempt
+from application.simulation.proposals import propose_strategy_change
+from application.simulation.report import SimulatedClock
+from application.simulation.report import SimulationReport as SimulationReport
+from application.simulation.setup import set_up
+from application.simulation.workload import WorkloadPlan, plan_workload
+from domain.errors import CapacityExceeded
 from domain.task import PRIORITY_RANK, Task, TaskStatus
 
-PROTOCOLS = ("majority", "supermajority", "unanimous", "byzantine", "weighted")
 SIMULATOR = "simulator"
 TIMEOUT = timedelta(hours=6)
 """Every simulated task's timeout; an attempt the ground truth makes longer times out."""
-
-
-@dataclass
-class SimulationReport:
-    seed: int
-    strategy: str
-    agents: int
-    tasks: int
-    commands: int = 0
-    events: int = 0
-    wall_seconds: float = 0.0
-    simulated_seconds: float = 0.0
-    outcomes: dict[str, int] = field(default_factory=dict)
-    proposals: dict[str, int] = field(default_factory=dict)
-    true_success_probability: float = 0.0
-    """Mean ground-truth success probability of the assignments the strategy made."""
-
-    @property
-    def commands_per_second(self) -> float:
-        return self.commands / self.wall_seconds if self.wall_seconds else 0.0
-
-
-@dataclass
-class SimulatedClock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -127,69 +92,32 @@ class Simulation:
         return self.app.handle(command, actor=SIMULATOR).aggregate_id  # type: ignore[arg-type]
 
     def _set_up(self) -> None:
-        for swarm in self.plan.swarms:
-            self.swarm_ids.append(
-                self._do(
-                    InitSwarm(
-                        name=swarm.name,
-                        topology=swarm.topology,
-                        max_agents=swarm.max_agents,
-                        max_depth=swarm.max_depth,
-                        branching_factor=swarm.branching_factor,
-                    )
-                )
-            )
-        for i, agent in enumerate(self.plan.agents):
-            agent_id = self._do(
-                SpawnAgent(
-                    name=agent.name,
-                    agent_type=agent.agent_type,
-                    capabilities=list(agent.capabilities),
-                    max_load=agent.max_load,
-                )
-            )
-            self.agent_ids.append(agent_id)
-            self.agent_index[agent_id] = i
-            self.load[agent_id] = 0
-            self._join(agent_id, agent.swarm)
-        for spec in self.plan.tasks:
-            task_id = self._do(
-                CreateTask(
-                    description=spec.description,
-                    task_type=spec.task_type,
-                    priority=spec.priority,
-                    required_capabilities=list(spec.required_capabilities),
-                    dependencies=[self.task_ids[d] for d in spec.dependencies],
-                    max_retries=spec.max_retries,
-                    timeout_seconds=TIMEOUT.total_seconds(),
-                    swarm_id=self.swarm_ids[spec.swarm],
-                )
-            )
-            self.task_index[task_id] = len(self.task_ids)
-            self.task_ids.append(task_id)
-            if not spec.dependencies:
-                self.queued.add(len(self.task_ids) - 1)
+        roster = set_up(self._do, self.plan, TIMEOUT)
+        self.swarm_ids, self.agent_ids = roster.swarm_ids, roster.agent_ids
+        self.task_ids, self.members = roster.task_ids, roster.members
+        self.agent_index = {agent_id: i for i, agent_id in enumerate(self.agent_ids)}
+        self.task_index = {task_id: i for i, task_id in enumerate(self.task_ids)}
+        self.load = dict.fromkeys(self.agent_ids, 0)
+        self.queued = {i for i, spec in enumerate(self.plan.tasks) if not spec.dependencies}
 
-    def _join(self, agent_id: UUID, preferred: int) -> None:
-        """Join the planned swarm, or the next one with room when its topology is full."""
-        count = len(self.swarm_ids)
-        for offset in range(count):
-            index = (preferred + offset) % count
-            try:
-                self._do(JoinSwarm(swarm_id=self.swarm_ids[index], agent_id=agent_id))
-            except CapacityExceeded:
-                continue
-            self.members.setdefault(index, []).append(agent_id)
-            return
+    def _has_room(self, swarm: int) -> bool:
+        """Whether a member of the swarm can take a task (so assigning is worth a try)."""
+        agents = self.plan.agents
+        return any(
+            self.load[a] < agents[self.agent_index[a]].max_load for a in self.members.get(swarm, [])
+        )
 
     def _dispatch(self) -> bool:
         """Assign queued tasks in priority order while agents have room."""
         full: set[int] = set()
+        room: dict[int, bool] = {}
         assigned = False
         order = sorted(self.queued, key=lambda i: (PRIORITY_RANK[self.plan.tasks[i].priority], i))
         for index in order:
             spec = self.plan.tasks[index]
-            if spec.swarm in full:
+            if spec.swarm not in room:
+                room[spec.swarm] = self._has_room(spec.swarm)
+            if spec.swarm in full or not room[spec.swarm]:
                 continue
             try:
                 self._do(AssignTask(task_id=self.task_ids[index], strategy=self.strategy))
@@ -198,6 +126,7 @@ class Simulation:
                 continue
             self.queued.discard(index)
             self._start(index)
+            room.pop(spec.swarm)
             assigned = True
         return assigned
 
@@ -267,35 +196,14 @@ class Simulation:
         members = self.members.get(swarm, [])
         if not members:
             return
-        protocol = PROTOCOLS[(self.finished // self.proposal_every) % len(PROTOCOLS)]
-        strategy = self.rng.choice(["balanced", "specialized", "adaptive"])
-        proposal_id = self._do(
-            CreateProposal(
-                swarm_id=self.swarm_ids[swarm],
-                proposer_id=self.rng.choice(members),
-                title=f"switch to the {strategy} strategy",
-                value={"strategy": strategy},
-                protocol=protocol,
-                action={"type": "change_strategy", "strategy": strategy},
-            )
+        outcome = propose_strategy_change(
+            self._do,
+            self.app.store,
+            self.rng,
+            self.swarm_ids[swarm],
+            members,
+            self.finished // self.proposal_every,
         )
-        for phase in range(2):
-            for voter in self.rng.sample(members, len(members)):
-                if self.app.store.load(Proposal, proposal_id).status != ProposalStatus.OPEN:
-                    break
-                try:
-                    self._do(
-                        CastVote(
-                            proposal_id=proposal_id,
-                            voter_id=voter,
-                            approve=self.rng.random() < 0.75,
-                        )
-                    )
-                except AlreadyVoted:
-                    continue
-            if phase == 0 and protocol != "byzantine":
-                break
-        outcome = self.app.store.load(Proposal, proposal_id).status
         self.report.proposals[outcome] = self.report.proposals.get(outcome, 0) + 1
 
 
