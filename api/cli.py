@@ -98,3 +98,7 @@ def _summary(report: SimulationReport) -> Table:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

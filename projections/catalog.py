@@ -18,6 +18,7 @@ status = Table(
     Column("building_version", Integer),
     Column("building_checkpoint", Integer),
     Column("last_error", Text),
+    Column("owner", String(200)),
     Column("updated_at", DateTime(timezone=True)),
 )
 

@@ -17,9 +17,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit key for a projection's advisory lock."""
-    digest = hashlib.blake2b(f"swarmlog-projection:{name}".encode(), digest_size=8).digest()
+def lock_key(name: str, scope: str = "") -> int:
+    """A stable signed 64-bit key for a projection's advisory lock (per schema)."""
+    digest = hashlib.blake2b(f"swarmlog:{scope}:{name}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -28,7 +28,12 @@ class Leases:
         self.engine = engine
         self.held: set[str] = set()
         self._postgres = engine.dialect.name == "postgresql"
-        self._conn: Any = engine.connect() if self._postgres else None
+        self._conn: Any = None
+        self._scope = ""
+        if self._postgres:
+            conn = self._conn = engine.connect()
+            self._scope = str(conn.execute(text("SELECT current_schema()")).scalar())
+            conn.commit()
         self._files: dict[str, IO[bytes]] = {}
         database = make_url(str(engine.url)).database
         self._folder = Path(database).parent if database and not self._postgres else Path(".")
@@ -40,7 +45,7 @@ class Leases:
         if self._postgres:
             got = bool(
                 self._conn.execute(
-                    text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(name)}
+                    text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(name, self._scope)}
                 ).scalar()
             )
             self._conn.commit()

@@ -59,14 +59,8 @@ class ProposalsProjection(Projection):
     columns = {"proposals": _proposal_columns, "votes": _vote_columns}
 
     def prefetch(self, changes: Changes, events: list[Any]) -> None:
+        # votes are only ever inserted (one per voter and phase): nothing to read first
         changes.prefetch("proposals", sorted({sid(e.originator_id) for e in events}))
-        keys = {
-            (sid(e.originator_id), e.voter_id, e.phase)
-            for e in events
-            if isinstance(e, Proposal.VoteCast)
-        }
-        if keys:
-            changes.prefetch("votes", sorted(keys))
 
     def _touch(self, changes: Changes, event: Any, **values: Any) -> dict[str, Any] | None:
         return changes.update(

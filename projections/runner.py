@@ -276,6 +276,15 @@ class ProjectionRunner:
             for table in self.generation_tables(projection, old).values():
                 table.drop(conn, checkfirst=True)
 
+    def claim(self, name: str, owner: str) -> None:
+        """Record which worker runs the projection now (it holds the lease)."""
+        with self.writer() as conn:
+            conn.execute(
+                update(catalog.status)
+                .where(catalog.status.c.name == name)
+                .values(owner=owner, updated_at=now())
+            )
+
     # ------------------------------------------------------------------ reading
     def checkpoint(self, name: str) -> int:
         with self.engine.connect() as conn:
@@ -293,7 +302,7 @@ class ProjectionRunner:
                     select(letters.c.projection, func.count())
                     .where(letters.c.status == "parked")
                     .group_by(letters.c.projection)
-                )
+                ).all()
             )
         result = []
         for projection in self.projections:
@@ -313,6 +322,7 @@ class ProjectionRunner:
                         else (row.state if row else "not set up")
                     ),
                     "dead_letters": parked.get(projection.name, 0),
+                    "owner": row.owner if row else None,
                 }
             )
         return result

@@ -6,8 +6,10 @@ polls where no announcement exists (SQLite).
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 import structlog
@@ -53,6 +55,7 @@ class Worker:
     runner: ProjectionRunner
     settings: Settings
     poll_seconds: float = 0.2
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
     def run(self, stop: threading.Event) -> None:
         """Catch up the projections this worker holds, then wait for more; until ``stop``."""
@@ -61,7 +64,13 @@ class Worker:
         waiter = Waiter(self.settings, channel, stop)
         try:
             while not stop.is_set():
-                mine = [p for p in self.runner.projections if leases.try_acquire(p.name)]
+                mine = []
+                for projection in self.runner.projections:
+                    fresh = projection.name not in leases.held
+                    if leases.try_acquire(projection.name):
+                        mine.append(projection)
+                        if fresh:
+                            self.runner.claim(projection.name, self.owner)
                 applied = self.runner.catch_up(only=mine, stop=stop)
                 if applied == 0:
                     waiter.wait(self.poll_seconds)
