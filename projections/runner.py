@@ -206,75 +206,9 @@ class ProjectionRunner:
 
         Returns False when cancelled; calling it again resumes where it stopped.
         """
-        with self.writer() as conn:
-            row = self.status_row(conn, projection.name)
-            assert row is not None, "run setup() first"
-            building = row.building_generation
-            if building is None:
-                building = row.generation + 1
-                self.create_generation(conn, projection, building)
-                conn.execute(
-                    update(catalog.status)
-                    .where(catalog.status.c.name == projection.name)
-                    .values(
-                        building_generation=building,
-                        building_version=projection.version,
-                        building_checkpoint=0,
-                        updated_at=now(),
-                    )
-                )
-        while True:
-            if cancel is not None and cancel.is_set():
-                return False
-            with self.engine.connect() as conn:
-                row = self.status_row(conn, projection.name)
-            assert row is not None
-            batch = self._next_batch(projection, row.building_checkpoint)
-            if batch is None:
-                break
-            try:
-                self._apply(
-                    projection, building, "building_checkpoint", row.building_checkpoint, batch
-                )
-            except CheckpointMoved:
-                continue
-            if progress:
-                progress(batch.reaches, self.store.head())
-        self._swap(projection, building)
-        return True
+        from projections.rebuild import rebuild
 
-    def _swap(self, projection: Projection, building: int) -> None:
-        """In one transaction: catch up the last events, point the views, move the status."""
-        with self.writer() as conn:
-            row = self.status_row(conn, projection.name, for_update=True)
-            assert row is not None
-            batch = self._next_batch(projection, row.building_checkpoint)
-            if batch is not None:
-                changes = Changes(conn, self.generation_tables(projection, building))
-                for _, event in batch.events:
-                    projection.apply(changes, event)
-                changes.flush()
-            reached = batch.reaches if batch is not None else row.building_checkpoint
-            self.point_views(conn, projection, building)
-            conn.execute(
-                update(catalog.status)
-                .where(catalog.status.c.name == projection.name)
-                .values(
-                    generation=building,
-                    version=row.building_version,
-                    checkpoint=reached,
-                    building_generation=None,
-                    building_version=None,
-                    building_checkpoint=None,
-                    state="running",
-                    last_error=None,
-                    updated_at=now(),
-                )
-            )
-            old = row.generation
-        with self.writer() as conn:
-            for table in self.generation_tables(projection, old).values():
-                table.drop(conn, checkfirst=True)
+        return rebuild(self, projection, progress, cancel)
 
     def claim(self, name: str, owner: str) -> None:
         """Record which worker runs the projection now (it holds the lease)."""
@@ -316,6 +250,7 @@ class ProjectionRunner:
                     "checkpoint": checkpoint,
                     "head": head,
                     "lag": max(0, head - checkpoint),
+                    "lag_seconds": self._lag_seconds(projection, checkpoint, head),
                     "state": (
                         "rebuilding"
                         if row is not None and row.building_generation is not None
@@ -326,6 +261,18 @@ class ProjectionRunner:
                 }
             )
         return result
+
+    def _lag_seconds(self, projection: Projection, checkpoint: int, head: int) -> float:
+        """How long the oldest event the projection has not applied has been waiting."""
+        if checkpoint >= head:
+            return 0.0
+        waiting = self.store.recorder.select_notifications(
+            start=checkpoint + 1, limit=1, stop=head, topics=projection.topics
+        )
+        if not waiting:
+            return 0.0
+        occurred: datetime = getattr(self.store.decode(waiting[0]), "timestamp")  # noqa: B009
+        return max(0.0, (now() - occurred).total_seconds())
 
     # ------------------------------------------------------------------ helpers
     @contextmanager
