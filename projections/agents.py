@@ -36,6 +36,7 @@ def _agent_columns() -> list[Column[Any]]:
 class AgentsProjection(Projection):
     name: ClassVar[str] = "agents"
     version: ClassVar[int] = 1
+    table: ClassVar[str] = "agents"
     columns = {"agents": _agent_columns}
 
     def prefetch(self, changes: Changes, events: list[Any]) -> None:
@@ -43,11 +44,11 @@ class AgentsProjection(Projection):
             sid(e.agent_id) for e in events if isinstance(e, Swarm.MemberJoined | Swarm.MemberLeft)
         }
         ids |= {sid(e.originator_id) for e in events if not isinstance(e, Swarm.Event)}
-        changes.prefetch("agents", sorted(i for i in ids if i))
+        changes.prefetch(self.table, sorted(i for i in ids if i))
 
     def _touch(self, changes: Changes, event: Any, **values: Any) -> dict[str, Any] | None:
         return changes.update(
-            "agents",
+            self.table,
             sid(event.originator_id),
             version=event.originator_version,
             updated_at=event.timestamp,
@@ -57,7 +58,7 @@ class AgentsProjection(Projection):
     @handles(Agent.Spawned)
     def spawned(self, changes: Changes, event: Agent.Spawned) -> None:
         changes.put(
-            "agents",
+            self.table,
             {
                 "agent_id": sid(event.originator_id),
                 "name": event.name,
@@ -114,10 +115,10 @@ class AgentsProjection(Projection):
 
     @handles(Swarm.MemberJoined)
     def joined(self, changes: Changes, event: Swarm.MemberJoined) -> None:
-        changes.update("agents", sid(event.agent_id), swarm_id=sid(event.originator_id))
+        changes.update(self.table, sid(event.agent_id), swarm_id=sid(event.originator_id))
 
     @handles(Swarm.MemberLeft)
     def left(self, changes: Changes, event: Swarm.MemberLeft) -> None:
-        row = changes.get("agents", sid(event.agent_id))
+        row = changes.get(self.table, sid(event.agent_id))
         if row is not None and row["swarm_id"] == sid(event.originator_id):
-            changes.update("agents", sid(event.agent_id), swarm_id=None)
+            changes.update(self.table, sid(event.agent_id), swarm_id=None)

@@ -59,3 +59,23 @@ def report(title: str, columns: list[str], rows: list[list[object]], out: str) -
     path = Path("var/bench") / out
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"columns": columns, "rows": rows}, indent=2, default=str))
+
+
+@contextmanager
+def fresh_read_models(kind: str) -> Iterator[str]:
+    """The URL of an empty read-model database of the given kind, removed afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{Path(folder) / 'read_models.db'}"
+        return
+    schema = f"bench_rm_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield (
+            f"postgresql+psycopg://{PG['user']}@{PG['host']}:{PG['port']}/{PG['dbname']}"
+            f"?options=-csearch_path%3D{schema}"
+        )
+    finally:
+        with psycopg.connect(autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
