@@ -30,7 +30,11 @@ class Changes:
         return key if isinstance(key, tuple) else (key,)
 
     def prefetch(self, name: str, keys: list[Any]) -> None:
-        """Load many rows with one query (keys not found are remembered as absent)."""
+        """Load many rows with one query (keys not found are remembered as absent).
+
+        Keys must compare equal to what the database gives back (so no tz-aware
+        datetimes in keys: SQLite returns them naive).
+        """
         table = self.tables[name]
         wanted = {self._key(name, k) for k in keys} - self._rows[name].keys()
         if not wanted:

@@ -54,3 +54,10 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> No
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
     conn.execute(statement, list(rows))
+
+
+def insert_new(conn: Connection, table: Table, row: dict[str, Any]) -> None:
+    """Insert the row unless one with its primary key exists (then leave that one)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    keys = [c.name for c in table.primary_key.columns]
+    conn.execute(dialect.insert(table).values(row).on_conflict_do_nothing(index_elements=keys))

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from projections import catalog
 from projections.changes import Changes
 from projections.projection import Projection
-from projections.runner import CheckpointMoved, Progress, ProjectionRunner, now
+from projections.runner import Progress, ProjectionRunner, now
 
 
 def rebuild(
@@ -55,12 +55,9 @@ def rebuild(
         batch = runner._next_batch(projection, row.building_checkpoint)
         if batch is None:
             break
-        try:
-            runner._apply(
-                projection, building, "building_checkpoint", row.building_checkpoint, batch
-            )
-        except CheckpointMoved:
-            continue
+        runner.apply_batch(
+            projection, building, "building_checkpoint", row.building_checkpoint, batch
+        )
         if progress:
             progress(batch.reaches, runner.store.head())
     _swap(runner, projection, building)
@@ -75,6 +72,7 @@ def _swap(runner: ProjectionRunner, projection: Projection, building: int) -> No
         batch = runner._next_batch(projection, row.building_checkpoint)
         if batch is not None:
             changes = Changes(conn, runner.generation_tables(projection, building))
+            projection.prefetch(changes, [event for _, event in batch.events])
             for _, event in batch.events:
                 projection.apply(changes, event)
             changes.flush()

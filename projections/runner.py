@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, MetaData, Table, func, select, update
 from application.store import EventStore
 from projections import catalog
 from projections.changes import Changes
+from projections.database import insert_new
 from projections.projection import Projection, physical_name
 
 log = structlog.get_logger(__name__)
@@ -109,12 +110,22 @@ class ProjectionRunner:
         batch = self._next_batch(projection, row.checkpoint)
         if batch is None:
             return None
+        return self.apply_batch(projection, row.generation, "checkpoint", row.checkpoint, batch)
+
+    def apply_batch(
+        self, projection: Projection, generation: int, column: str, checkpoint: int, batch: Batch
+    ) -> int | None:
+        """Apply a batch to a generation and move ``column`` (its checkpoint) past it.
+
+        Returns the events applied, 0 when another runner moved the checkpoint first,
+        None when the projection halted.
+        """
         try:
-            self._apply(projection, row.generation, "checkpoint", row.checkpoint, batch)
+            self._apply(projection, generation, column, checkpoint, batch)
         except CheckpointMoved:
             return 0
         except ProjectorFailed:
-            return self._apply_one_by_one(projection, row.generation, row.checkpoint, batch)
+            return self._apply_one_by_one(projection, generation, column, checkpoint, batch)
         return len(batch.events)
 
     def _next_batch(self, projection: Projection, checkpoint: int) -> Batch | None:
@@ -143,14 +154,18 @@ class ProjectionRunner:
             self._advance(conn, projection.name, column, expected, batch.reaches)
 
     def _apply_one_by_one(
-        self, projection: Projection, generation: int, checkpoint: int, batch: Batch
+        self, projection: Projection, generation: int, column: str, checkpoint: int, batch: Batch
     ) -> int | None:
-        """Isolate the failing event: retry it, then park it (or halt) and go on."""
+        """Isolate the failing event: retry it, then park it (or halt) and go on.
+
+        A rebuild (``column`` is not the live checkpoint) never halts the live
+        projection: a halting failure stops the rebuild, which can be resumed.
+        """
         for position, event in batch.events:
             single = Batch([(position, event)], position)
             for attempt in range(1, self.retries + 1):
                 try:
-                    self._apply(projection, generation, "checkpoint", checkpoint, single)
+                    self._apply(projection, generation, column, checkpoint, single)
                     break
                 except CheckpointMoved:
                     return 0
@@ -158,33 +173,43 @@ class ProjectionRunner:
                     if attempt < self.retries:
                         continue
                     if projection.on_error == "halt":
+                        if column != "checkpoint":
+                            raise
                         self._halt(projection, failure)
                         return None
-                    self._park(projection, checkpoint, failure, attempt)
+                    self._park(projection, column, checkpoint, failure, attempt)
             checkpoint = position
         with self.writer() as conn:
-            self._advance(conn, projection.name, "checkpoint", checkpoint, batch.reaches)
+            self._advance(conn, projection.name, column, checkpoint, batch.reaches)
         return len(batch.events)
 
     def _park(
-        self, projection: Projection, checkpoint: int, failure: ProjectorFailed, attempts: int
+        self,
+        projection: Projection,
+        column: str,
+        checkpoint: int,
+        failure: ProjectorFailed,
+        attempts: int,
     ) -> None:
+        """Record the event as a dead letter (once: a rebuild meets it again) and go past it."""
         log.warning("projection.parked", projection=projection.name, position=failure.position)
         with self.writer() as conn:
-            conn.execute(
-                catalog.dead_letters.insert().values(
-                    projection=projection.name,
-                    position=failure.position,
-                    event_type=type(failure.event).__qualname__,
-                    originator_id=str(failure.event.originator_id),
-                    originator_version=failure.event.originator_version,
-                    error=repr(failure.error),
-                    attempts=attempts,
-                    status="parked",
-                    parked_at=now(),
-                )
+            insert_new(
+                conn,
+                catalog.dead_letters,
+                {
+                    "projection": projection.name,
+                    "position": failure.position,
+                    "event_type": type(failure.event).__qualname__,
+                    "originator_id": str(failure.event.originator_id),
+                    "originator_version": failure.event.originator_version,
+                    "error": repr(failure.error),
+                    "attempts": attempts,
+                    "status": "parked",
+                    "parked_at": now(),
+                },
             )
-            self._advance(conn, projection.name, "checkpoint", checkpoint, failure.position)
+            self._advance(conn, projection.name, column, checkpoint, failure.position)
 
     def _halt(self, projection: Projection, failure: ProjectorFailed) -> None:
         log.error("projection.halted", projection=projection.name, position=failure.position)

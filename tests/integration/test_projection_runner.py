@@ -261,3 +261,18 @@ def test_the_worker_follows_new_events_until_stopped(app: Swarmlog, engine: Engi
         stop.set()
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+def test_a_rebuild_gets_past_an_event_already_parked_and_parks_it_only_once(
+    app: Swarmlog, engine: Engine
+) -> None:
+    spawn(app, "poison")
+    spawn(app, "healthy")
+    runner = ProjectionRunner(app.store, engine, [Fragile()], batch_size=100, retries=1)
+    runner.setup()
+    runner.catch_up()
+    before = agents_table_of(engine, "agents")
+    assert runner.rebuild(runner.projections[0])
+    assert agents_table_of(engine, "agents") == before
+    assert len(admin.dead_letters(runner, "fragile")) == 1
+    assert runner.status()[0]["generation"] == 2
