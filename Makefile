@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run simulate test lint typecheck bench clean
+.PHONY: setup run simulate test lint bench bench-bus bench-projections bench-lag clean
 
 setup: $(STAMP)
 
@@ -28,8 +28,16 @@ test: setup
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
-bench: setup
+bench: bench-bus bench-projections bench-lag
+
+bench-bus: setup
 	$(BIN)/python -m tests.bench.bench_command_bus
+
+bench-projections: setup
+	$(BIN)/python -m tests.bench.bench_projections
+
+bench-lag: setup
+	$(BIN)/python -m tests.bench.bench_projection_lag
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

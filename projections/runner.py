@@ -235,6 +235,12 @@ class ProjectionRunner:
 
         return rebuild(self, projection, progress, cancel)
 
+    def outdated(self, projection: Projection) -> bool:
+        """Whether the live tables were built by another version of the projection."""
+        with self.engine.connect() as conn:
+            row = self.status_row(conn, projection.name)
+        return row is not None and row.version != projection.version
+
     def claim(self, name: str, owner: str) -> None:
         """Record which worker runs the projection now (it holds the lease)."""
         with self.writer() as conn:
@@ -276,11 +282,7 @@ class ProjectionRunner:
                     "head": head,
                     "lag": max(0, head - checkpoint),
                     "lag_seconds": self._lag_seconds(projection, checkpoint, head),
-                    "state": (
-                        "rebuilding"
-                        if row is not None and row.building_generation is not None
-                        else (row.state if row else "not set up")
-                    ),
+                    "state": _state(row, projection),
                     "dead_letters": parked.get(projection.name, 0),
                     "owner": row.owner if row else None,
                 }
@@ -343,6 +345,16 @@ class ProjectionRunner:
         for logical in projection.columns:
             physical = physical_name(logical, generation)
             conn.exec_driver_sql(f'CREATE VIEW "{logical}" AS SELECT * FROM "{physical}"')
+
+
+def _state(row: Any, projection: Projection) -> str:
+    if row is None:
+        return "not set up"
+    if row.building_generation is not None:
+        return "rebuilding"
+    if row.version != projection.version and row.state == "running":
+        return "outdated"
+    return str(row.state)
 
 
 def now() -> datetime:

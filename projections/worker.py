@@ -71,6 +71,9 @@ class Worker:
                         mine.append(projection)
                         if fresh:
                             self.runner.claim(projection.name, self.owner)
+                        if fresh and self.runner.outdated(projection):
+                            log.info("worker.rebuilding_outdated", projection=projection.name)
+                            self.runner.rebuild(projection, cancel=stop)
                 applied = self.runner.catch_up(only=mine, stop=stop)
                 if applied == 0:
                     waiter.wait(self.poll_seconds)

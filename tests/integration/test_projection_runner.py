@@ -276,3 +276,34 @@ def test_a_rebuild_gets_past_an_event_already_parked_and_parks_it_only_once(
     assert agents_table_of(engine, "agents") == before
     assert len(admin.dead_letters(runner, "fragile")) == 1
     assert runner.status()[0]["generation"] == 2
+
+
+class AgentsV2(AgentsProjection):
+    version: ClassVar[int] = 2
+
+
+def test_a_worker_rebuilds_a_projection_whose_version_changed(
+    app: Swarmlog, engine: Engine
+) -> None:
+    old = ProjectionRunner(app.store, engine, [AgentsProjection()], batch_size=50)
+    old.setup()
+    old.catch_up()
+    before = agents_table(engine)
+    runner = ProjectionRunner(app.store, engine, [AgentsV2()], batch_size=50)
+    runner.setup()
+    assert runner.status()[0]["state"] == "outdated"
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=Worker(runner, app.settings, poll_seconds=0.05).run, args=(stop,)
+    )
+    thread.start()
+    try:
+        finished = time.monotonic() + 30
+        while runner.status()[0]["version"] != 2 and time.monotonic() < finished:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    status = runner.status()[0]
+    assert (status["version"], status["generation"], status["state"]) == (2, 2, "running")
+    assert agents_table(engine) == before
