@@ -100,16 +100,15 @@ def rebuild(
     if (name is None) == (not all_):
         raise typer.BadParameter("give a projection NAME or --all")
     with opened() as runner:
-        targets = runner.projections if all_ else [_named(runner, name or "")]
+        targets = list(runner.projections) if all_ else [_named(runner, name or "")]
+        label = ", ".join(p.name for p in targets)
         cancel = threading.Event()
-        with _interruptible(cancel):
-            for projection in targets:
-                with events_progress(f"rebuild {projection.name}") as advance:
-                    done = runner.rebuild(projection, progress=advance, cancel=cancel)
-                if not done:
-                    console.print(f"[yellow]{projection.name}: cancelled; run again to resume")
-                    raise typer.Exit(1)
-                console.print(f"[green]{projection.name}: rebuilt and swapped in")
+        with _interruptible(cancel), events_progress(f"rebuild {label}") as advance:
+            done = runner.rebuild_many(targets, progress=advance, cancel=cancel)
+        if not done:
+            console.print(f"[yellow]{label}: cancelled; run again to resume")
+            raise typer.Exit(1)
+        console.print(f"[green]{label}: rebuilt and swapped in")
 
 
 @projections_app.command("reset")

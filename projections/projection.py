@@ -9,6 +9,7 @@ views in one transaction, so readers never see an empty or half-built table.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any, ClassVar
 
 from eventsourcing.utils import get_topic
@@ -56,6 +57,10 @@ class Projection:
     @property
     def topics(self) -> list[str]:
         return [get_topic(kind) for kind in self._handlers]
+
+    @cached_property
+    def topic_set(self) -> frozenset[str]:
+        return frozenset(self.topics)
 
     def apply(self, changes: Changes, event: Any) -> None:
         getattr(self, self._handlers[type(event)])(changes, event)

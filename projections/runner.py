@@ -42,6 +42,17 @@ class CheckpointMoved(Exception):
     """Another runner moved the checkpoint since this batch read it."""
 
 
+@dataclass(frozen=True)
+class Lane:
+    """One projection's tables of one generation, and the checkpoint they have reached."""
+
+    projection: Projection
+    generation: int
+    column: str
+    """Which checkpoint of the status row: "checkpoint" (live) or "building_checkpoint"."""
+    checkpoint: int
+
+
 @dataclass
 class Batch:
     events: list[tuple[int, Any]]
@@ -91,26 +102,65 @@ class ProjectionRunner:
     ) -> int:
         """Apply every new event to the projections (all, or ``only`` these); returns
         the events applied. ``stop`` ends it between batches."""
-        applied = 0
-        for projection in self.projections if only is None else only:
-            while (done := self.run_batch(projection)) is not None:
-                if stop is not None and stop.is_set():
-                    return applied + done
-                applied += done
-                if progress:
-                    progress(self.checkpoint(projection.name), self.store.head())
-        return applied
+        targets = list(self.projections if only is None else only)
 
-    def run_batch(self, projection: Projection) -> int | None:
-        """Apply the next batch; None when the projection is caught up or halted."""
-        with self.engine.connect() as conn:
-            row = self.status_row(conn, projection.name)
-        if row is None or row.state == "halted":
-            return None
-        batch = self._next_batch(projection, row.checkpoint)
-        if batch is None:
-            return None
-        return self.apply_batch(projection, row.generation, "checkpoint", row.checkpoint, batch)
+        def live() -> list[Lane]:
+            with self.engine.connect() as conn:
+                rows = [(p, self.status_row(conn, p.name)) for p in targets]
+            return [
+                Lane(p, row.generation, "checkpoint", row.checkpoint)
+                for p, row in rows
+                if row is not None and row.state != "halted"
+            ]
+
+        return self.drive(live, progress, stop)
+
+    def drive(
+        self,
+        lanes: Callable[[], list[Lane]],
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Feed the log to every lane until all have reached its head.
+
+        Each round reads one page of the log for all lanes together and decodes each
+        event once; every lane then applies its share in a transaction of its own.
+        """
+        applied = 0
+        while stop is None or not stop.is_set():
+            head = self.store.head()
+            behind = [lane for lane in lanes() if lane.checkpoint < head]
+            if not behind:
+                break
+            topics = sorted({t for lane in behind for t in lane.projection.topics})
+            page = self.store.recorder.select_notifications(
+                start=min(lane.checkpoint for lane in behind) + 1,
+                limit=self.batch_size,
+                stop=head,
+                topics=topics,
+            )
+            reaches = page[-1].id if len(page) == self.batch_size else head
+            decoded: dict[int, Any] = {}
+            for lane in behind:
+                if lane.checkpoint >= reaches:
+                    continue
+                wanted = lane.projection.topic_set
+                events = [
+                    (n.id, decoded.get(n.id) or decoded.setdefault(n.id, self.store.decode(n)))
+                    for n in page
+                    if n.id > lane.checkpoint and n.topic in wanted
+                ]
+                done = self.apply_batch(
+                    lane.projection,
+                    lane.generation,
+                    lane.column,
+                    lane.checkpoint,
+                    Batch(events, reaches),
+                )
+                applied += done or 0
+            if progress:
+                progress(reaches, head)
+        return applied
 
     def apply_batch(
         self, projection: Projection, generation: int, column: str, checkpoint: int, batch: Batch
@@ -127,17 +177,6 @@ class ProjectionRunner:
         except ProjectorFailed:
             return self._apply_one_by_one(projection, generation, column, checkpoint, batch)
         return len(batch.events)
-
-    def _next_batch(self, projection: Projection, checkpoint: int) -> Batch | None:
-        head = self.store.head()
-        if checkpoint >= head:
-            return None
-        notifications = self.store.recorder.select_notifications(
-            start=checkpoint + 1, limit=self.batch_size, stop=head, topics=projection.topics
-        )
-        full = len(notifications) == self.batch_size
-        reaches = notifications[-1].id if full else head
-        return Batch([(n.id, self.store.decode(n)) for n in notifications], reaches)
 
     def _apply(
         self, projection: Projection, generation: int, column: str, expected: int, batch: Batch
@@ -231,9 +270,18 @@ class ProjectionRunner:
 
         Returns False when cancelled; calling it again resumes where it stopped.
         """
+        return self.rebuild_many([projection], progress, cancel)
+
+    def rebuild_many(
+        self,
+        projections: Sequence[Projection],
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> bool:
+        """Rebuild several projections together, reading the log once for all."""
         from projections.rebuild import rebuild
 
-        return rebuild(self, projection, progress, cancel)
+        return rebuild(self, projections, progress, cancel)
 
     def outdated(self, projection: Projection) -> bool:
         """Whether the live tables were built by another version of the projection."""
