@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import JSON, Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
@@ -53,7 +54,44 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> No
         statement = statement.on_conflict_do_update(index_elements=keys, set_=others)
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
-    conn.execute(statement, list(rows))
+    if dialect is postgresql and len(rows) >= COPY_FROM:
+        _copy_upsert(conn, table, rows, keys)
+    else:
+        conn.execute(statement, list(rows))
+
+
+COPY_FROM = 64
+"""From this many rows on, PostgreSQL upserts go through COPY into a staging table."""
+
+
+def _copy_upsert(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]
+) -> None:
+    """COPY the rows into a session-local staging table, then one INSERT ... SELECT
+    ... ON CONFLICT: one round trip for the data instead of one per row."""
+    names = [c.name for c in table.columns]
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    stage = f"_stage_{table.name}"
+    quoted = ", ".join(f'"{n}"' for n in names)
+    others = [n for n in names if n not in keys]
+    action = (
+        "DO UPDATE SET " + ", ".join(f'"{n}" = EXCLUDED."{n}"' for n in others)
+        if others
+        else "DO NOTHING"
+    )
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(
+        f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" (LIKE "{table.name}") ON COMMIT DELETE ROWS'
+    )
+    with cursor.copy(f'COPY "{stage}" ({quoted}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[n]) if n in json_columns else row[n] for n in names])
+    conflict = ", ".join(f'"{k}"' for k in keys)
+    cursor.execute(
+        f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} FROM "{stage}" '
+        f"ON CONFLICT ({conflict}) {action}"
+    )
+    cursor.execute(f'DELETE FROM "{stage}"')
 
 
 def insert_new(conn: Connection, table: Table, row: dict[str, Any]) -> None:
