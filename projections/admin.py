@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from projections import catalog
+from projections.batch import now
 from projections.changes import Changes
-from projections.runner import ProjectionRunner, now
+from projections.runner import ProjectionRunner
 
 
 def dead_letters(runner: ProjectionRunner, name: str | None = None) -> list[dict[str, Any]]:

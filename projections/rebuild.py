@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from sqlalchemy import update
 
 from projections import catalog
+from projections.batch import Lane, Progress, now
 from projections.changes import Changes
 from projections.projection import Projection
-from projections.runner import Lane, Progress, ProjectionRunner, now
+from projections.runner import ProjectionRunner
 
 
 def rebuild(

@@ -12,51 +12,18 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, MetaData, Table, func, select, update
+from sqlalchemy import Connection, Engine, MetaData, Table, select, update
 
 from application.store import EventStore
-from projections import catalog
+from projections import catalog, poison, status
+from projections.batch import Batch, CheckpointMoved, Lane, Progress, ProjectorFailed, now
 from projections.changes import Changes
-from projections.database import insert_new
 from projections.projection import Projection, physical_name
 
 log = structlog.get_logger(__name__)
-
-Progress = Callable[[int, int], None]
-"""Called with (position reached, head) after each batch."""
-
-
-class ProjectorFailed(Exception):
-    def __init__(self, position: int, event: Any, error: Exception) -> None:
-        super().__init__(f"event at position {position} ({type(event).__qualname__}): {error!r}")
-        self.position = position
-        self.event = event
-        self.error = error
-
-
-class CheckpointMoved(Exception):
-    """Another runner moved the checkpoint since this batch read it."""
-
-
-@dataclass(frozen=True)
-class Lane:
-    """One projection's tables of one generation, and the checkpoint they have reached."""
-
-    projection: Projection
-    generation: int
-    column: str
-    """Which checkpoint of the status row: "checkpoint" (live) or "building_checkpoint"."""
-    checkpoint: int
-
-
-@dataclass
-class Batch:
-    events: list[tuple[int, Any]]
-    reaches: int
 
 
 @dataclass
@@ -171,14 +138,14 @@ class ProjectionRunner:
         None when the projection halted.
         """
         try:
-            self._apply(projection, generation, column, checkpoint, batch)
+            self.try_apply(projection, generation, column, checkpoint, batch)
         except CheckpointMoved:
             return 0
         except ProjectorFailed:
-            return self._apply_one_by_one(projection, generation, column, checkpoint, batch)
+            return poison.apply_one_by_one(self, projection, generation, column, checkpoint, batch)
         return len(batch.events)
 
-    def _apply(
+    def try_apply(
         self, projection: Projection, generation: int, column: str, expected: int, batch: Batch
     ) -> None:
         with self.writer() as conn:
@@ -190,76 +157,8 @@ class ProjectionRunner:
                 except Exception as error:
                     raise ProjectorFailed(position, event, error) from error
             changes.flush()
-            self._advance(conn, projection.name, column, expected, batch.reaches)
+            self.advance(conn, projection.name, column, expected, batch.reaches)
 
-    def _apply_one_by_one(
-        self, projection: Projection, generation: int, column: str, checkpoint: int, batch: Batch
-    ) -> int | None:
-        """Isolate the failing event: retry it, then park it (or halt) and go on.
-
-        A rebuild (``column`` is not the live checkpoint) never halts the live
-        projection: a halting failure stops the rebuild, which can be resumed.
-        """
-        for position, event in batch.events:
-            single = Batch([(position, event)], position)
-            for attempt in range(1, self.retries + 1):
-                try:
-                    self._apply(projection, generation, column, checkpoint, single)
-                    break
-                except CheckpointMoved:
-                    return 0
-                except ProjectorFailed as failure:
-                    if attempt < self.retries:
-                        continue
-                    if projection.on_error == "halt":
-                        if column != "checkpoint":
-                            raise
-                        self._halt(projection, failure)
-                        return None
-                    self._park(projection, column, checkpoint, failure, attempt)
-            checkpoint = position
-        with self.writer() as conn:
-            self._advance(conn, projection.name, column, checkpoint, batch.reaches)
-        return len(batch.events)
-
-    def _park(
-        self,
-        projection: Projection,
-        column: str,
-        checkpoint: int,
-        failure: ProjectorFailed,
-        attempts: int,
-    ) -> None:
-        """Record the event as a dead letter (once: a rebuild meets it again) and go past it."""
-        log.warning("projection.parked", projection=projection.name, position=failure.position)
-        with self.writer() as conn:
-            insert_new(
-                conn,
-                catalog.dead_letters,
-                {
-                    "projection": projection.name,
-                    "position": failure.position,
-                    "event_type": type(failure.event).__qualname__,
-                    "originator_id": str(failure.event.originator_id),
-                    "originator_version": failure.event.originator_version,
-                    "error": repr(failure.error),
-                    "attempts": attempts,
-                    "status": "parked",
-                    "parked_at": now(),
-                },
-            )
-            self._advance(conn, projection.name, column, checkpoint, failure.position)
-
-    def _halt(self, projection: Projection, failure: ProjectorFailed) -> None:
-        log.error("projection.halted", projection=projection.name, position=failure.position)
-        with self.writer() as conn:
-            conn.execute(
-                update(catalog.status)
-                .where(catalog.status.c.name == projection.name)
-                .values(state="halted", last_error=str(failure), updated_at=now())
-            )
-
-    # ------------------------------------------------------------------ rebuild
     def rebuild(
         self,
         projection: Projection,
@@ -279,15 +178,20 @@ class ProjectionRunner:
         cancel: threading.Event | None = None,
     ) -> bool:
         """Rebuild several projections together, reading the log once for all."""
-        from projections.rebuild import rebuild
+        from projections.rebuild import rebuild  # it drives this runner's lanes
 
         return rebuild(self, projections, progress, cancel)
 
     def outdated(self, projection: Projection) -> bool:
         """Whether the live tables were built by another version of the projection."""
-        with self.engine.connect() as conn:
-            row = self.status_row(conn, projection.name)
-        return row is not None and row.version != projection.version
+        return status.outdated(self, projection)
+
+    def checkpoint(self, name: str) -> int:
+        return status.checkpoint(self, name)
+
+    def status(self) -> list[dict[str, Any]]:
+        """One row per projection: version, checkpoint, head, lag, state, dead letters."""
+        return status.status(self)
 
     def claim(self, name: str, owner: str) -> None:
         """Record which worker runs the projection now (it holds the lease)."""
@@ -297,57 +201,6 @@ class ProjectionRunner:
                 .where(catalog.status.c.name == name)
                 .values(owner=owner, updated_at=now())
             )
-
-    # ------------------------------------------------------------------ reading
-    def checkpoint(self, name: str) -> int:
-        with self.engine.connect() as conn:
-            row = self.status_row(conn, name)
-        return row.checkpoint if row is not None else 0
-
-    def status(self) -> list[dict[str, Any]]:
-        """One row per projection: version, checkpoint, head, lag, state, dead letters."""
-        head = self.store.head()
-        with self.engine.connect() as conn:
-            rows = {r.name: r for r in conn.execute(select(catalog.status))}
-            letters = catalog.dead_letters
-            parked: dict[str, int] = dict(
-                conn.execute(
-                    select(letters.c.projection, func.count())
-                    .where(letters.c.status == "parked")
-                    .group_by(letters.c.projection)
-                ).all()
-            )
-        result = []
-        for projection in self.projections:
-            row = rows.get(projection.name)
-            checkpoint = row.checkpoint if row else 0
-            result.append(
-                {
-                    "name": projection.name,
-                    "version": row.version if row else projection.version,
-                    "generation": row.generation if row else 0,
-                    "checkpoint": checkpoint,
-                    "head": head,
-                    "lag": max(0, head - checkpoint),
-                    "lag_seconds": self._lag_seconds(projection, checkpoint, head),
-                    "state": _state(row, projection),
-                    "dead_letters": parked.get(projection.name, 0),
-                    "owner": row.owner if row else None,
-                }
-            )
-        return result
-
-    def _lag_seconds(self, projection: Projection, checkpoint: int, head: int) -> float:
-        """How long the oldest event the projection has not applied has been waiting."""
-        if checkpoint >= head:
-            return 0.0
-        waiting = self.store.recorder.select_notifications(
-            start=checkpoint + 1, limit=1, stop=head, topics=projection.topics
-        )
-        if not waiting:
-            return 0.0
-        occurred: datetime = getattr(self.store.decode(waiting[0]), "timestamp")  # noqa: B009
-        return max(0.0, (now() - occurred).total_seconds())
 
     # ------------------------------------------------------------------ helpers
     @contextmanager
@@ -364,7 +217,7 @@ class ProjectionRunner:
             query = query.with_for_update()
         return conn.execute(query).first()
 
-    def _advance(self, conn: Connection, name: str, column: str, expected: int, to: int) -> None:
+    def advance(self, conn: Connection, name: str, column: str, expected: int, to: int) -> None:
         result = conn.execute(
             update(catalog.status)
             .where(catalog.status.c.name == name, catalog.status.c[column] == expected)
@@ -393,17 +246,3 @@ class ProjectionRunner:
         for logical in projection.columns:
             physical = physical_name(logical, generation)
             conn.exec_driver_sql(f'CREATE VIEW "{logical}" AS SELECT * FROM "{physical}"')
-
-
-def _state(row: Any, projection: Projection) -> str:
-    if row is None:
-        return "not set up"
-    if row.building_generation is not None:
-        return "rebuilding"
-    if row.version != projection.version and row.state == "running":
-        return "outdated"
-    return str(row.state)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)

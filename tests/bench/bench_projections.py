@@ -92,8 +92,7 @@ def library_rate(store_settings: Settings, view: str, view_path: str | None) -> 
         view_class=view_class,
         env=env,
     ) as runner:
-        while (runner.view.max_tracking_id(runner.app.name) or 0) < wanted:
-            time.sleep(0.05)
+        runner.wait(wanted, timeout=3600)
     return store.head() / (time.perf_counter() - started)
 
 

@@ -57,15 +57,23 @@ class SQLiteAgentsView(SQLiteTrackingRecorder):
 
 
 class PostgresAgentsView(PostgresTrackingRecorder):
+    """In the datastore's schema (the connection's search path is the default)."""
+
+    def _sql(self, sql: str) -> str:
+        qualified = (
+            f'"{self.datastore.schema}".lib_agents' if self.datastore.schema else "lib_agents"
+        )
+        return sql.replace("lib_agents", qualified).replace("?", "%s")
+
     def create_table(self) -> None:
         super().create_table()
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(CREATE)  # type: ignore[arg-type]
+            curs.execute(self._sql(CREATE))  # type: ignore[arg-type]
 
     def project(self, event: Any, tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
             for sql, params in _statements(event):
-                curs.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+                curs.execute(self._sql(sql), params)  # type: ignore[arg-type]
             self._insert_tracking(curs, tracking)
 
 
