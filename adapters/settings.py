@@ -40,7 +40,7 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the read models (postgresql+psycopg://... for PostgreSQL).",
     )
     projection_batch_size: int = Field(
-        1000, ge=1, le=100_000, description="Events a projection applies per transaction."
+        5000, ge=1, le=100_000, description="Events a projection applies per transaction."
     )
     snapshot_interval: int = Field(
         50,

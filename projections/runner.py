@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from eventsourcing.persistence import Notification
 from sqlalchemy import Connection, Engine, MetaData, Table, select, update
 
 from application.store import EventStore
@@ -35,6 +37,7 @@ class ProjectionRunner:
     retries: int = 3
     _tables: dict[tuple[str, int], dict[str, Table]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pool: ThreadPoolExecutor | None = None
 
     def __post_init__(self) -> None:
         self.by_name = {p.name: p for p in self.projections}
@@ -99,15 +102,10 @@ class ProjectionRunner:
             behind = [lane for lane in lanes() if lane.checkpoint < head]
             if not behind:
                 break
-            topics = sorted({t for lane in behind for t in lane.projection.topics})
-            page = self.store.recorder.select_notifications(
-                start=min(lane.checkpoint for lane in behind) + 1,
-                limit=self.batch_size,
-                stop=head,
-                topics=topics,
-            )
+            page = self._page(behind, min(lane.checkpoint for lane in behind) + 1, head)
             reaches = page[-1].id if len(page) == self.batch_size else head
             decoded: dict[int, Any] = {}
+            work = []
             for lane in behind:
                 if lane.checkpoint >= reaches:
                     continue
@@ -117,17 +115,39 @@ class ProjectionRunner:
                     for n in page
                     if n.id > lane.checkpoint and n.topic in wanted
                 ]
-                done = self.apply_batch(
-                    lane.projection,
-                    lane.generation,
-                    lane.column,
-                    lane.checkpoint,
-                    Batch(events, reaches),
-                )
+                work.append((lane, Batch(events, reaches)))
+            for done in self._map(
+                lambda job: self.apply_batch(
+                    job[0].projection, job[0].generation, job[0].column, job[0].checkpoint, job[1]
+                ),
+                work,
+            ):
                 applied += done or 0
             if progress:
                 progress(reaches, head)
         return applied
+
+    def _page(self, lanes: list[Lane], start: int, head: int) -> Sequence[Notification]:
+        """A page of the log from ``start`` for these lanes (only the topics they handle)."""
+        return self.store.recorder.select_notifications(
+            start=start,
+            limit=self.batch_size,
+            stop=head,
+            topics=sorted({t for lane in lanes for t in lane.projection.topics}),
+        )
+
+    def _parallel(self) -> bool:
+        """Whether the read models take concurrent writers (PostgreSQL does, SQLite not)."""
+        return self.engine.dialect.name == "postgresql"
+
+    def _map(self, function: Callable[[Any], int | None], jobs: list[Any]) -> list[int | None]:
+        """Run the lanes' transactions side by side where the database allows it: one
+        lane's Python work overlaps another's database work."""
+        if len(jobs) < 2 or not self._parallel():
+            return [function(job) for job in jobs]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="projection")
+        return list(self._pool.map(function, jobs))
 
     def apply_batch(
         self, projection: Projection, generation: int, column: str, checkpoint: int, batch: Batch

@@ -34,13 +34,14 @@ from tests.bench.logs import copy_log, prefix_log, simulated_log
 
 SIZE = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
 BASELINE_SIZE = 50_000
+BATCH = Settings().projection_batch_size
 MEMORY_SIZES = (100_000, 400_000)
 
 
 def rebuild_rate(store: EventStore, url: str, projections: list) -> float:  # type: ignore[type-arg]
     """Log positions per second to build the given read models from nothing."""
     engine = read_model_engine(url)
-    runner = ProjectionRunner(store, engine, projections, batch_size=2000)
+    runner = ProjectionRunner(store, engine, projections, batch_size=BATCH)
     runner.setup()
     started = time.perf_counter()
     runner.catch_up()
@@ -109,7 +110,7 @@ def peak_memory_mb(log: Path) -> float:
         " aggregate_cache_size=0), inline_policies=False)\n"
         "folder = tempfile.mkdtemp()\n"
         "engine = read_model_engine(f'sqlite:///{folder}/rm.db')\n"
-        "runner = ProjectionRunner(app.store, engine, all_projections(), batch_size=2000)\n"
+        "runner = ProjectionRunner(app.store, engine, all_projections(), batch_size=5000)\n"
         "runner.setup(); runner.catch_up()\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
     )
