@@ -79,12 +79,14 @@ def status() -> None:
     table = Table(title="projections")
     for column in ("name", "version", "generation", "checkpoint", "head", "lag", "state"):
         table.add_column(column, justify="left" if column in ("name", "state") else "right")
+    table.add_column("lag (s)", justify="right")
     table.add_column("dead letters", justify="right")
     table.add_column("worker")
     for row in rows:
         table.add_row(
             *(str(row[k]) for k in ("name", "version", "generation", "checkpoint", "head", "lag")),
             row["state"],
+            f"{row['lag_seconds']:.1f}",
             str(row["dead_letters"]),
             row["owner"] or "-",
         )
