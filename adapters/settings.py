@@ -61,3 +61,33 @@ class Settings(BaseSettings):
     command_retries: int = Field(
         5, ge=0, le=50, description="Retries of a command after a concurrency conflict."
     )
+    jwt_secret: str = Field(
+        "dev-only-change-me-not-for-production-use",
+        description=(
+            "HS256 signing secret of API tokens. The default is a development secret, "
+            "public and unsafe: set a long random value (32 bytes or more) in production."
+        ),
+    )
+    jwt_algorithm: Literal["HS256", "RS256", "ES256"] = Field(
+        "HS256",
+        description=(
+            "Signature algorithm of API tokens: HS256 (shared jwt_secret), or RS256 / ES256 "
+            "with jwt_public_key (and jwt_private_key to issue)."
+        ),
+    )
+    jwt_public_key: str | None = Field(
+        None,
+        description="PEM public key that verifies RS256/ES256 tokens; set, it replaces HS256.",
+    )
+    jwt_private_key: str | None = Field(
+        None,
+        description="PEM private key that signs RS256/ES256 tokens (only where tokens are issued).",
+    )
+    jwt_issuer: str = Field("swarmlog", description="`iss` claim issued and required.")
+    jwt_audience: str = Field("swarmlog-api", description="`aud` claim issued and required.")
+    jwt_ttl_seconds: int = Field(
+        3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="Lifetime of an issued token, in seconds (60 s to 30 days).",
+    )
