@@ -6,6 +6,9 @@ import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
 from api.graphql.agents import AgentMutations, AgentQueries
+from api.graphql.proposals import ProposalMutations, ProposalQueries
+from api.graphql.swarms import SwarmMutations, SwarmQueries
+from api.graphql.tasks import TaskMutations, TaskQueries
 
 MAX_DEPTH = 8
 MAX_ALIASES = 30
@@ -13,12 +16,12 @@ MAX_TOKENS = 5000
 
 
 @strawberry.type
-class Query(AgentQueries):
+class Query(AgentQueries, SwarmQueries, TaskQueries, ProposalQueries):
     pass
 
 
 @strawberry.type
-class Mutation(AgentMutations):
+class Mutation(AgentMutations, SwarmMutations, TaskMutations, ProposalMutations):
     pass
 
 

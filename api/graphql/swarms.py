@@ -1,0 +1,245 @@
+"""Swarms over GraphQL: the swarm type with its members, its queries and its mutations."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.agents import PageInfo
+from api.graphql.commands import dispatch
+from api.graphql.context import Context
+from api.graphql.errors import UserError, query_error
+from application.commands import (
+    InitSwarm,
+    JoinSwarm,
+    LeaveSwarm,
+    OptimizeSwarm,
+    ScaleSwarm,
+    ShutdownSwarm,
+)
+from domain.errors import DomainError
+from domain.swarm import Swarm
+from projections.queries.swarms import MemberView, SwarmView, get_swarm, list_swarms, swarm_members
+
+
+@strawberry.type(name="SwarmMember")
+class SwarmMemberNode:
+    agent_id: strawberry.ID
+    agent_type: str
+    capabilities: list[str]
+    parent_id: strawberry.ID | None
+    depth: int
+    position: int
+
+    @classmethod
+    def from_view(cls, view: MemberView) -> SwarmMemberNode:
+        return cls(
+            agent_id=strawberry.ID(view.agent_id),
+            agent_type=view.agent_type,
+            capabilities=list(view.capabilities),
+            parent_id=strawberry.ID(view.parent_id) if view.parent_id else None,
+            depth=view.depth,
+            position=view.position,
+        )
+
+
+@strawberry.type(name="Swarm")
+class SwarmNode:
+    id: strawberry.ID
+    name: str
+    topology: str
+    strategy: str
+    max_agents: int
+    max_depth: int
+    branching_factor: int
+    status: str
+    leader_id: strawberry.ID | None
+    member_count: int
+    version: int
+    known_members: strawberry.Private[list[SwarmMemberNode] | None] = None
+
+    @strawberry.field(description="The swarm's members in join order, with their placement.")
+    async def members(self, info: Info[Context, Any]) -> list[SwarmMemberNode]:
+        if self.known_members is not None:
+            return self.known_members
+        engine = info.context.runtime.runner.engine
+        found = await asyncio.to_thread(swarm_members, engine, str(self.id))
+        return [SwarmMemberNode.from_view(m) for m in found.members] if found else []
+
+    @classmethod
+    def from_view(cls, view: SwarmView) -> SwarmNode:
+        return cls(
+            id=strawberry.ID(view.swarm_id),
+            name=view.name,
+            topology=view.topology,
+            strategy=view.strategy,
+            max_agents=view.max_agents,
+            max_depth=view.max_depth,
+            branching_factor=view.branching_factor,
+            status=view.status,
+            leader_id=strawberry.ID(view.leader_id) if view.leader_id else None,
+            member_count=view.member_count,
+            version=view.version,
+        )
+
+    @classmethod
+    def from_aggregate(cls, swarm: Swarm) -> SwarmNode:
+        members = sorted(swarm.members.items(), key=lambda item: (item[1]["position"], item[0]))
+        return cls(
+            id=strawberry.ID(str(swarm.id)),
+            name=swarm.name,
+            topology=swarm.topology,
+            strategy=swarm.strategy,
+            max_agents=swarm.max_agents,
+            max_depth=swarm.max_depth,
+            branching_factor=swarm.branching_factor,
+            status=swarm.status,
+            leader_id=strawberry.ID(swarm.leader_id) if swarm.leader_id else None,
+            member_count=len(swarm.members),
+            version=swarm.version,
+            known_members=[
+                SwarmMemberNode(
+                    agent_id=strawberry.ID(agent_id),
+                    agent_type=member["agent_type"],
+                    capabilities=list(member["capabilities"]),
+                    parent_id=strawberry.ID(member["parent_id"]) if member["parent_id"] else None,
+                    depth=member["depth"],
+                    position=member["position"],
+                )
+                for agent_id, member in members
+            ],
+        )
+
+
+@strawberry.type
+class SwarmConnection:
+    nodes: list[SwarmNode]
+    page_info: PageInfo
+
+
+@strawberry.type(description="The swarm as it is after the command, and where its events landed.")
+class SwarmPayload:
+    swarm: SwarmNode | None
+    position: int | None
+    errors: list[UserError]
+
+
+async def _read(info: Info[Context, Any], at_least: int | None) -> Context:
+    context = info.context
+    try:
+        context.require("swarm:read")
+        await context.visible("swarms", at_least)
+    except DomainError as error:
+        context.runtime.metrics.graphql_errors.labels(error.code).inc()
+        raise query_error(error) from None
+    return context
+
+
+@strawberry.type
+class SwarmQueries:
+    @strawberry.field(description="One swarm, from the swarms read model.")
+    async def swarm(
+        self, info: Info[Context, Any], id: strawberry.ID, at_least: int | None = None
+    ) -> SwarmNode | None:
+        context = await _read(info, at_least)
+        view = await asyncio.to_thread(get_swarm, context.runtime.runner.engine, str(id))
+        return SwarmNode.from_view(view) if view is not None else None
+
+    @strawberry.field(description="Swarms in id order; `first` is capped at 200.")
+    async def swarms(
+        self,
+        info: Info[Context, Any],
+        first: int = 50,
+        after: str | None = None,
+        at_least: int | None = None,
+    ) -> SwarmConnection:
+        context = await _read(info, at_least)
+        size = max(1, min(first, 200))
+        views = await asyncio.to_thread(
+            list_swarms, context.runtime.runner.engine, after=after, limit=size + 1
+        )
+        page = views[:size]
+        return SwarmConnection(
+            nodes=[SwarmNode.from_view(v) for v in page],
+            page_info=PageInfo(
+                end_cursor=page[-1].swarm_id if page else None, has_next_page=len(views) > size
+            ),
+        )
+
+
+async def _swarm_payload(
+    info: Info[Context, Any], kind: type, data: dict[str, Any]
+) -> SwarmPayload:
+    result, errors = await dispatch(info, kind, data)
+    if result is None:
+        return SwarmPayload(swarm=None, position=None, errors=errors)
+    store = info.context.runtime.swarmlog.store
+    swarm = await asyncio.to_thread(store.load, Swarm, result.aggregate_id)
+    return SwarmPayload(swarm=SwarmNode.from_aggregate(swarm), position=result.position, errors=[])
+
+
+@strawberry.type
+class SwarmMutations:
+    @strawberry.mutation
+    async def init_swarm(
+        self,
+        info: Info[Context, Any],
+        name: str,
+        topology: str,
+        strategy: str | None = None,
+        max_agents: int | None = None,
+        max_depth: int | None = None,
+        branching_factor: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> SwarmPayload:
+        data = {
+            "name": name,
+            "topology": topology,
+            "strategy": strategy,
+            "max_agents": max_agents,
+            "max_depth": max_depth,
+            "branching_factor": branching_factor,
+            "idempotency_key": idempotency_key,
+        }
+        return await _swarm_payload(info, InitSwarm, data)
+
+    @strawberry.mutation
+    async def join_swarm(
+        self, info: Info[Context, Any], swarm_id: strawberry.ID, agent_id: strawberry.ID
+    ) -> SwarmPayload:
+        data = {"swarm_id": swarm_id, "agent_id": agent_id}
+        return await _swarm_payload(info, JoinSwarm, data)
+
+    @strawberry.mutation
+    async def leave_swarm(
+        self,
+        info: Info[Context, Any],
+        swarm_id: strawberry.ID,
+        agent_id: strawberry.ID,
+        reason: str = "",
+    ) -> SwarmPayload:
+        data = {"swarm_id": swarm_id, "agent_id": agent_id, "reason": reason}
+        return await _swarm_payload(info, LeaveSwarm, data)
+
+    @strawberry.mutation
+    async def scale_swarm(
+        self, info: Info[Context, Any], swarm_id: strawberry.ID, max_agents: int
+    ) -> SwarmPayload:
+        data = {"swarm_id": swarm_id, "max_agents": max_agents}
+        return await _swarm_payload(info, ScaleSwarm, data)
+
+    @strawberry.mutation
+    async def optimize_swarm(
+        self, info: Info[Context, Any], swarm_id: strawberry.ID
+    ) -> SwarmPayload:
+        return await _swarm_payload(info, OptimizeSwarm, {"swarm_id": swarm_id})
+
+    @strawberry.mutation
+    async def shutdown_swarm(
+        self, info: Info[Context, Any], swarm_id: strawberry.ID, reason: str = ""
+    ) -> SwarmPayload:
+        data = {"swarm_id": swarm_id, "reason": reason}
+        return await _swarm_payload(info, ShutdownSwarm, data)
