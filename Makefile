@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run simulate test lint bench bench-bus bench-projections bench-lag clean
+.PHONY: setup run serve simulate test lint fuzz-api bench bench-bus bench-projections bench-lag bench-api clean
 
 setup: $(STAMP)
 
@@ -14,7 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: simulate
+run: serve
+
+serve: setup
+	$(BIN)/swarmlog serve
 
 simulate: setup
 	$(BIN)/swarmlog simulate --agents 20 --tasks 300 --seed 1
@@ -28,7 +31,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
-bench: bench-bus bench-projections bench-lag
+bench: bench-bus bench-projections bench-lag bench-api
 
 bench-bus: setup
 	$(BIN)/python -m tests.bench.bench_command_bus
@@ -38,6 +41,13 @@ bench-projections: setup
 
 bench-lag: setup
 	$(BIN)/python -m tests.bench.bench_projection_lag
+
+bench-api: setup
+	$(BIN)/python -m tests.bench.bench_api
+
+# A schemathesis run of generated GraphQL operations against the live app.
+fuzz-api: setup
+	$(BIN)/python -m tests.fuzz.graphql_fuzz
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

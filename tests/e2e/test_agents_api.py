@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.e2e.conftest import Api
+from tests.support.server import Api
 
 SPAWN = """
 mutation Spawn($name: String!, $caps: [String!]!) {

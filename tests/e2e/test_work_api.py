@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
-from tests.e2e.conftest import Api
+from tests.support.server import Api
 
 SPAWN = """
 mutation Spawn($name: String!) {
