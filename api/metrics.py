@@ -34,3 +34,9 @@ class Metrics:
             ["code"],
             registry=self.registry,
         )
+        self.refusals = Counter(
+            "swarmlog_access_refusals_total",
+            "Requests refused for want of a valid token or a permission, by code.",
+            ["code"],
+            registry=self.registry,
+        )

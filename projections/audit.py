@@ -1,4 +1,5 @@
-"""The audit log: one row per domain event of every aggregate, with who caused it and why.
+"""The audit log: one row per domain event of every aggregate, with who caused it and why,
+and one per request the API refused (``AccessRefusal.Recorded``, with what and why).
 
 Handlers do not see an event's log position, so a row is keyed by the event's stream
 and version, which is just as unique; ``occurred_at`` orders the log across streams.
@@ -11,6 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Column, Integer, String
 
+from domain.access import AccessRefusal
 from domain.agent import Agent
 from domain.base import SwarmlogAggregate
 from domain.proposal import Proposal
@@ -20,7 +22,13 @@ from projections.changes import Changes
 from projections.columns import id_column, sid, time_column
 from projections.projection import Projection, handles
 
-AUDITED_AGGREGATES: tuple[type[SwarmlogAggregate], ...] = (Agent, Swarm, Task, Proposal)
+AUDITED_AGGREGATES: tuple[type[SwarmlogAggregate], ...] = (
+    Agent,
+    Swarm,
+    Task,
+    Proposal,
+    AccessRefusal,
+)
 
 
 def event_classes(aggregates: Iterable[type[SwarmlogAggregate]]) -> list[type]:
@@ -51,12 +59,20 @@ def _audit_columns() -> list[Column[Any]]:
         Column("correlation_id", String(), nullable=False, index=True),
         Column("causation_id", String(), nullable=False),
         time_column("occurred_at"),
+        Column("detail", String(), nullable=True),
     ]
+
+
+def _detail(event: Any) -> str | None:
+    """What a refusal was about; other events need none (their stream says it)."""
+    if isinstance(event, AccessRefusal.Recorded):
+        return f"{event.code} {event.permission} on {event.operation}: {event.reason}"
+    return None
 
 
 class AuditProjection(Projection):
     name: ClassVar[str] = "audit"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     columns = {"audit_log": _audit_columns}
 
     # Every row is new: nothing to read first, so no prefetch.
@@ -73,5 +89,6 @@ class AuditProjection(Projection):
                 "correlation_id": event.correlation_id,
                 "causation_id": event.causation_id,
                 "occurred_at": event.timestamp,
+                "detail": _detail(event),
             },
         )

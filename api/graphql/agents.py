@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
-from api.graphql.errors import UserError, query_error
+from api.graphql.errors import UserError
 from application.commands import (
     PauseAgent,
     ResumeAgent,
@@ -19,7 +19,6 @@ from application.commands import (
     TransitionAgent,
 )
 from domain.agent import Agent
-from domain.errors import DomainError
 from projections.queries.agents import AgentView, get_agent, list_agents
 
 
@@ -97,13 +96,8 @@ def _context(info: Info[Context, Any]) -> Context:
 
 
 async def _read(info: Info[Context, Any], at_least: int | None) -> Context:
-    context = _context(info)
-    try:
-        context.require("agent:read")
-        await context.visible("agents", at_least)
-    except DomainError as error:
-        context.runtime.metrics.graphql_errors.labels(error.code).inc()
-        raise query_error(error) from None
+    context: Context = info.context
+    await context.read("agent:read", info.field_name, "agents", at_least)
     return context
 
 

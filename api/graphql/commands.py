@@ -24,7 +24,7 @@ async def dispatch(
     name = kind.__name__
     started = time.perf_counter()
     try:
-        principal = context.require(kind.permission)
+        principal = await context.require(kind.permission, info.field_name)
         command = parse_command(kind, {k: v for k, v in data.items() if v is not None})
         result = await asyncio.to_thread(
             context.runtime.swarmlog.handle, command, actor=principal.subject

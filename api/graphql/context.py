@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
+from graphql import GraphQLError
 from strawberry.fastapi import BaseContext
 
-from adapters.auth import Principal, Unauthenticated, authorise
+from adapters.auth import Forbidden, Principal, Unauthenticated, authorise
+from api.graphql.errors import query_error
 from api.runtime import Runtime
+from domain.access import AccessRefusal
+from domain.base import EventContext, event_context
 from domain.errors import DomainError
 
 VISIBILITY_TIMEOUT = 5.0
 """How long a query waits for the read models to reach a position it asked for."""
+
+ANONYMOUS = "anonymous"
 
 
 class NotYetVisible(DomainError):
@@ -31,15 +39,59 @@ class Context(BaseContext):
         if self._principal is None:
             scheme, _, token = (self.authorization or "").partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                raise Unauthenticated("send an 'Authorization: Bearer <token>' header")
+                raise Unauthenticated(
+                    "send an 'Authorization: Bearer <token>' header", reason="missing"
+                )
             self._principal = self.runtime.tokens.verify(token.strip())
         return self._principal
 
-    def require(self, permission: str) -> Principal:
-        """The principal, if it holds ``permission`` (FORBIDDEN otherwise)."""
-        principal = self.principal()
-        authorise(principal, permission)
+    async def require(self, permission: str, operation: str) -> Principal:
+        """The principal, if it holds ``permission``; otherwise the refusal is recorded
+        in the log (the audit trail) and raised: UNAUTHENTICATED or FORBIDDEN."""
+        try:
+            principal = self.principal()
+            authorise(principal, permission)
+        except (Unauthenticated, Forbidden) as error:
+            await asyncio.to_thread(self._record_refusal, error, permission, operation)
+            raise
         return principal
+
+    def _record_refusal(self, error: DomainError, permission: str, operation: str) -> None:
+        subject = self._principal.subject if self._principal is not None else ANONYMOUS
+        correlation = str(uuid.uuid4())
+        token = event_context.set(
+            EventContext(actor=subject, correlation_id=correlation, causation_id=correlation)
+        )
+        try:
+            refusal = AccessRefusal.record(
+                error.code, permission, operation, str(error.details.get("reason", error.message))
+            )
+            self.runtime.swarmlog.store.save(refusal)
+        finally:
+            event_context.reset(token)
+        self.runtime.metrics.refusals.labels(error.code).inc()
+
+    async def read(
+        self,
+        permission: str,
+        operation: str,
+        projection: str | None = None,
+        at_least: int | None = None,
+    ) -> Principal:
+        """Authorise a query and wait for ``projection`` to reach ``at_least``; a
+        refusal becomes a GraphQL error carrying its code."""
+        try:
+            principal = await self.require(permission, operation)
+            if projection is not None:
+                await self.visible(projection, at_least)
+        except DomainError as error:
+            raise self.error(error) from None
+        return principal
+
+    def error(self, error: DomainError) -> GraphQLError:
+        """A query's refusal as a GraphQL error, counted by code."""
+        self.runtime.metrics.graphql_errors.labels(error.code).inc()
+        return query_error(error)
 
     async def visible(self, projection: str, position: int | None) -> None:
         """Wait until ``projection`` has applied the log up to ``position`` (read your
@@ -56,3 +108,8 @@ class Context(BaseContext):
                     position=position,
                 )
             await asyncio.sleep(0.01)
+
+
+def operation_of(info: Any) -> str:
+    """The name of the field being resolved (what a refusal records as the operation)."""
+    return str(info.field_name)

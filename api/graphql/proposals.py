@@ -12,9 +12,8 @@ from strawberry.types import Info
 from api.graphql.agents import PageInfo
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
-from api.graphql.errors import UserError, query_error
+from api.graphql.errors import UserError
 from application.commands import CastVote, CreateProposal
-from domain.errors import DomainError
 from domain.proposal import Proposal
 from projections.queries.proposals import (
     ProposalView,
@@ -128,13 +127,8 @@ class ProposalPayload:
 
 
 async def _read(info: Info[Context, Any], at_least: int | None) -> Context:
-    context = info.context
-    try:
-        context.require("proposal:read")
-        await context.visible("proposals", at_least)
-    except DomainError as error:
-        context.runtime.metrics.graphql_errors.labels(error.code).inc()
-        raise query_error(error) from None
+    context: Context = info.context
+    await context.read("proposal:read", info.field_name, "proposals", at_least)
     return context
 
 

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from api.graphql.agents import PageInfo
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
-from api.graphql.errors import UserError, query_error
+from api.graphql.errors import UserError
 from application.commands import (
     InitSwarm,
     JoinSwarm,
@@ -20,7 +20,6 @@ from application.commands import (
     ScaleSwarm,
     ShutdownSwarm,
 )
-from domain.errors import DomainError
 from domain.swarm import Swarm
 from projections.queries.swarms import MemberView, SwarmView, get_swarm, list_swarms, swarm_members
 
@@ -128,13 +127,8 @@ class SwarmPayload:
 
 
 async def _read(info: Info[Context, Any], at_least: int | None) -> Context:
-    context = info.context
-    try:
-        context.require("swarm:read")
-        await context.visible("swarms", at_least)
-    except DomainError as error:
-        context.runtime.metrics.graphql_errors.labels(error.code).inc()
-        raise query_error(error) from None
+    context: Context = info.context
+    await context.read("swarm:read", info.field_name, "swarms", at_least)
     return context
 
 

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from api.graphql.agents import PageInfo
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
-from api.graphql.errors import UserError, query_error
+from api.graphql.errors import UserError
 from application.commands import (
     AssignTask,
     CancelTask,
@@ -22,7 +22,6 @@ from application.commands import (
     RetryTask,
     StartTask,
 )
-from domain.errors import DomainError
 from domain.task import Task
 from projections.queries.tasks import TaskView, get_task, list_tasks
 
@@ -104,13 +103,8 @@ class TaskPayload:
 
 
 async def _read(info: Info[Context, Any], at_least: int | None) -> Context:
-    context = info.context
-    try:
-        context.require("task:read")
-        await context.visible("tasks", at_least)
-    except DomainError as error:
-        context.runtime.metrics.graphql_errors.labels(error.code).inc()
-        raise query_error(error) from None
+    context: Context = info.context
+    await context.read("task:read", info.field_name, "tasks", at_least)
     return context
 
 

@@ -34,6 +34,7 @@ class AuditEntry:
     correlation_id: str
     causation_id: str
     occurred_at: datetime
+    detail: str | None = None
 
     @property
     def cursor(self) -> AuditCursor:
@@ -45,6 +46,7 @@ def audit_log(
     *,
     actor: str | None = None,
     stream_id: Any = None,
+    event_type: str | None = None,
     after: AuditCursor | None = None,
     limit: int = 100,
 ) -> list[AuditEntry]:
@@ -59,6 +61,8 @@ def audit_log(
         query = query.where(_audit.c.actor == actor)
     if stream_id is not None:
         query = query.where(_audit.c.stream_id == sid(stream_id))
+    if event_type is not None:
+        query = query.where(_audit.c.event_type == event_type)
     if after is not None:
         moment = after.occurred_at.astimezone(UTC)
         query = query.where(tuple_(*columns) > tuple_(moment, after.stream_id, after.version))
@@ -71,6 +75,7 @@ def audit_log(
             correlation_id=row["correlation_id"],
             causation_id=row["causation_id"],
             occurred_at=utc(row["occurred_at"]),
+            detail=row["detail"],
         )
         for row in fetch_all(bind, query)
     ]

@@ -138,7 +138,7 @@ def test_an_operator_runs_a_swarm_a_task_and_a_proposal_end_to_end(api: Api) -> 
     assert data["proposals"]["nodes"] == [{"id": proposal, "status": "accepted"}]
 
 
-def test_a_viewer_may_not_create_a_task_and_nothing_is_written(api: Api) -> None:
+def test_a_viewer_may_not_create_a_task_and_only_the_refusal_is_written(api: Api) -> None:
     def create(role: str) -> dict[str, Any]:
         body = api.graphql(CREATE, {"description": "t"}, role=role)
         payload: dict[str, Any] = body["data"]["createTask"]
@@ -150,7 +150,7 @@ def test_a_viewer_may_not_create_a_task_and_nothing_is_written(api: Api) -> None
     assert refused["errors"][0]["code"] == "FORBIDDEN"
     assert (refused["task"], refused["position"]) == (None, None)
     third = create("operator")["position"]
-    assert third - second == second - first, "the refused create wrote nothing"
+    assert third - second == second - first + 1, "the refused create wrote its refusal only"
 
 
 def test_an_unknown_task_is_not_found(api: Api) -> None:

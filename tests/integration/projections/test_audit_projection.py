@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Engine
 
+from domain.access import AccessRefusal
 from domain.agent import Agent
 from domain.base import SwarmlogAggregate
 from domain.proposal import Proposal
@@ -84,4 +85,6 @@ def test_every_event_class_of_the_four_aggregates_is_audited() -> None:
 def test_the_scripted_workload_makes_every_kind_of_event(scripted: Workload) -> None:
     made = {type(e) for e in events(scripted.app)}
     never = {Agent.Created, Swarm.Created}  # bases the library adds; never triggered
+    # refusals come from the API (tests/e2e/test_role_matrix.py), not from commands
+    never |= {AccessRefusal.Created, AccessRefusal.Recorded}
     assert made == set(AUDITED_EVENTS) - never
