@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from sqlalchemy import text
@@ -29,6 +30,33 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     _stop: threading.Event = field(default_factory=threading.Event)
     _worker: threading.Thread | None = None
+    _rebuilds: dict[str, threading.Thread] = field(default_factory=dict)
+    _rebuilds_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def rebuild(self, name: str) -> bool:
+        """Start rebuilding projection ``name`` beside its live tables, in a thread of
+        this process (readers keep the live tables until the swap). False when a
+        rebuild of it is already running here."""
+        projection = self.runner.by_name[name]
+        with self._rebuilds_lock:
+            running = self._rebuilds.get(name)
+            if running is not None and running.is_alive():
+                return False
+            thread = threading.Thread(
+                target=self._rebuild, args=(projection,), name=f"rebuild-{name}", daemon=True
+            )
+            self._rebuilds[name] = thread
+            thread.start()
+        return True
+
+    def _rebuild(self, projection: Any) -> None:
+        log.info("rebuild.started", projection=projection.name)
+        try:
+            done = self.runner.rebuild(projection, cancel=self._stop)
+        except Exception:
+            log.exception("rebuild.failed", projection=projection.name)
+            return
+        log.info("rebuild.finished" if done else "rebuild.cancelled", projection=projection.name)
 
     def start_worker(self) -> None:
         """Run every projection in a background thread of this process."""
@@ -40,6 +68,8 @@ class Runtime:
         self._stop.set()
         if self._worker is not None:
             self._worker.join(timeout=30)
+        for thread in list(self._rebuilds.values()):
+            thread.join(timeout=30)
         self.runner.engine.dispose()
         self.swarmlog.close()
 

@@ -7,47 +7,17 @@ and version, which is just as unique; ``occurred_at`` orders the log across stre
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from sqlalchemy import Column, Integer, String
 
 from domain.access import AccessRefusal
-from domain.agent import Agent
-from domain.base import SwarmlogAggregate
-from domain.proposal import Proposal
-from domain.swarm import Swarm
-from domain.task import Task
+from domain.events import EVENT_CLASSES
 from projections.changes import Changes
 from projections.columns import id_column, sid, time_column
 from projections.projection import Projection, handles
 
-AUDITED_AGGREGATES: tuple[type[SwarmlogAggregate], ...] = (
-    Agent,
-    Swarm,
-    Task,
-    Proposal,
-    AccessRefusal,
-)
-
-
-def event_classes(aggregates: Iterable[type[SwarmlogAggregate]]) -> list[type]:
-    """Every event class nested in the aggregates (but their bare ``Event`` bases), so a
-    new event is audited without anyone having to list it here."""
-    found: list[type] = []
-    for aggregate in aggregates:
-        for value in vars(aggregate).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, SwarmlogAggregate.Event)
-                and value is not aggregate.Event
-                and value not in found
-            ):
-                found.append(value)
-    return found
-
-
-AUDITED_EVENTS = tuple(event_classes(AUDITED_AGGREGATES))
+AUDITED_EVENTS = EVENT_CLASSES
 
 
 def _audit_columns() -> list[Column[Any]]:

@@ -13,7 +13,7 @@ from api.graphql.agents import PageInfo
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
 from api.graphql.errors import UserError
-from application.commands import CastVote, CreateProposal
+from application.commands import CastVote, CloseExpiredProposal, CreateProposal
 from domain.proposal import Proposal
 from projections.queries.proposals import (
     ProposalView,
@@ -218,3 +218,9 @@ class ProposalMutations:
     ) -> ProposalPayload:
         data = {"proposal_id": proposal_id, "voter_id": voter_id, "approve": approve}
         return await _proposal_payload(info, CastVote, data)
+
+    @strawberry.mutation(description="Close a proposal whose deadline has passed (expired).")
+    async def close_expired_proposal(
+        self, info: Info[Context, Any], proposal_id: strawberry.ID
+    ) -> ProposalPayload:
+        return await _proposal_payload(info, CloseExpiredProposal, {"proposal_id": proposal_id})

@@ -5,7 +5,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
+from api.graphql.admin import AdminMutations, AdminQueries
 from api.graphql.agents import AgentMutations, AgentQueries
+from api.graphql.log import LogQueries
 from api.graphql.proposals import ProposalMutations, ProposalQueries
 from api.graphql.swarms import SwarmMutations, SwarmQueries
 from api.graphql.tasks import TaskMutations, TaskQueries
@@ -16,12 +18,12 @@ MAX_TOKENS = 5000
 
 
 @strawberry.type
-class Query(AgentQueries, SwarmQueries, TaskQueries, ProposalQueries):
+class Query(AgentQueries, SwarmQueries, TaskQueries, ProposalQueries, LogQueries, AdminQueries):
     pass
 
 
 @strawberry.type
-class Mutation(AgentMutations, SwarmMutations, TaskMutations, ProposalMutations):
+class Mutation(AgentMutations, SwarmMutations, TaskMutations, ProposalMutations, AdminMutations):
     pass
 
 

@@ -13,6 +13,7 @@ from api.graphql.commands import dispatch
 from api.graphql.context import Context
 from api.graphql.errors import UserError
 from application.commands import (
+    ChangeSwarmStrategy,
     InitSwarm,
     JoinSwarm,
     LeaveSwarm,
@@ -237,3 +238,10 @@ class SwarmMutations:
     ) -> SwarmPayload:
         data = {"swarm_id": swarm_id, "reason": reason}
         return await _swarm_payload(info, ShutdownSwarm, data)
+
+    @strawberry.mutation(description="Change how the swarm assigns its tasks.")
+    async def change_swarm_strategy(
+        self, info: Info[Context, Any], swarm_id: strawberry.ID, strategy: str, reason: str = ""
+    ) -> SwarmPayload:
+        data = {"swarm_id": swarm_id, "strategy": strategy, "reason": reason}
+        return await _swarm_payload(info, ChangeSwarmStrategy, data)

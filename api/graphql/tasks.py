@@ -21,6 +21,7 @@ from application.commands import (
     ReportTaskProgress,
     RetryTask,
     StartTask,
+    TimeOutTask,
 )
 from domain.task import Task
 from projections.queries.tasks import TaskView, get_task, list_tasks
@@ -238,3 +239,7 @@ class TaskMutations:
         self, info: Info[Context, Any], task_id: strawberry.ID, reason: str = ""
     ) -> TaskPayload:
         return await _task_payload(info, CancelTask, {"task_id": task_id, "reason": reason})
+
+    @strawberry.mutation(description="Mark a running task as having run past its timeout.")
+    async def time_out_task(self, info: Info[Context, Any], task_id: strawberry.ID) -> TaskPayload:
+        return await _task_payload(info, TimeOutTask, {"task_id": task_id})

@@ -1,0 +1,273 @@
+"""Reading the log as people want to see it: events with their metadata and payload,
+filtered by stream, type and position, and any aggregate as it was (time travel).
+
+The GraphQL API and the replay tools both read through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.utils import get_topic
+from psycopg.sql import SQL, Identifier
+
+from application.store import EventStore
+from domain.errors import NotFound, ValidationError
+from domain.events import event_type
+
+METADATA = ("originator_id", "originator_version", "originator_topic", "timestamp")
+CONTEXT = ("actor", "correlation_id", "causation_id")
+MAX_STREAMS = 100
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy of an event field or aggregate attribute."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, Enum):
+        return plain(value.value)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One event of the log, as an operator reads it."""
+
+    position: int
+    stream_id: str
+    version: int
+    type: str
+    timestamp: datetime
+    actor: str
+    correlation_id: str
+    causation_id: str
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, position: int, event: Any) -> LoggedEvent:
+        fields = vars(event)
+        return cls(
+            position=position,
+            stream_id=str(event.originator_id),
+            version=event.originator_version,
+            type=type(event).__qualname__,
+            timestamp=event.timestamp,
+            actor=event.actor,
+            correlation_id=event.correlation_id,
+            causation_id=event.causation_id,
+            payload={k: plain(v) for k, v in fields.items() if k not in METADATA + CONTEXT},
+        )
+
+
+def topics_of(types: Iterable[str]) -> list[str]:
+    """The stored topics of the named event types (VALIDATION for an unknown name)."""
+    return [get_topic(event_type(name)) for name in types]
+
+
+def stream_ids(values: Iterable[Any]) -> list[UUID]:
+    """Stream ids from what a caller sent (VALIDATION for one that is not a UUID)."""
+    ids = []
+    for value in values:
+        try:
+            ids.append(value if isinstance(value, UUID) else UUID(str(value)))
+        except ValueError:
+            raise ValidationError(
+                f"{str(value)[:100]!r} is not a stream id (a UUID)", field="streams"
+            ) from None
+    if len(ids) > MAX_STREAMS:
+        raise ValidationError(f"at most {MAX_STREAMS} streams at once", field="streams")
+    return ids
+
+
+def read_log(
+    store: EventStore,
+    *,
+    start: int = 1,
+    stop: int | None = None,
+    types: Sequence[str] = (),
+    streams: Sequence[Any] = (),
+    limit: int = 100,
+) -> list[LoggedEvent]:
+    """At most ``limit`` events from position ``start`` to ``stop`` (both inclusive), in
+    log order, of the given types and streams when some are given."""
+    topics = topics_of(types)
+    ids = stream_ids(streams)
+    found: Sequence[Notification]
+    if ids:
+        found = _stream_notifications(store, ids, max(1, start), stop, topics, limit)
+    else:
+        found = store.recorder.select_notifications(
+            start=max(1, start), limit=limit, stop=stop, topics=topics, inclusive_of_start=True
+        )
+    return [LoggedEvent.of(n.id, store.decode(n)) for n in found]
+
+
+def _stream_notifications(
+    store: EventStore,
+    ids: list[UUID],
+    start: int,
+    stop: int | None,
+    topics: list[str],
+    limit: int,
+) -> list[Notification]:
+    """The notifications of some streams, through the streams' primary key index."""
+    recorder = store.recorder
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return _sqlite_stream_notifications(recorder, ids, start, stop, topics, limit)
+    if isinstance(recorder, PostgresApplicationRecorder):
+        return _postgres_stream_notifications(recorder, ids, start, stop, topics, limit)
+    # the in-memory store: a scan is all there is, and it is small
+    wanted = set(ids)
+    found = []
+    for notification in store.notifications(start, stop, topics):
+        if notification.originator_id in wanted:
+            found.append(notification)
+            if len(found) == limit:
+                break
+    return found
+
+
+def _sqlite_stream_notifications(
+    recorder: SQLiteApplicationRecorder,
+    ids: list[UUID],
+    start: int,
+    stop: int | None,
+    topics: list[str],
+    limit: int,
+) -> list[Notification]:
+    params: list[Any] = [i.hex for i in ids]
+    statement = (
+        f"SELECT rowid, * FROM {recorder.events_table_name} "
+        f"WHERE originator_id IN ({','.join('?' * len(ids))}) AND rowid >= ? "
+    )
+    params.append(start)
+    if stop is not None:
+        statement += "AND rowid <= ? "
+        params.append(stop)
+    if topics:
+        statement += f"AND topic IN ({','.join('?' * len(topics))}) "
+        params += topics
+    statement += "ORDER BY rowid LIMIT ?"
+    params.append(limit)
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(statement, params)
+        return [
+            Notification(
+                id=row["rowid"],
+                originator_id=recorder.convert_originator_id(row["originator_id"]),
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=row["state"],
+            )
+            for row in cursor.fetchall()
+        ]
+
+
+def _postgres_stream_notifications(
+    recorder: PostgresApplicationRecorder,
+    ids: list[UUID],
+    start: int,
+    stop: int | None,
+    topics: list[str],
+    limit: int,
+) -> list[Notification]:
+    statement = SQL(
+        "SELECT * FROM {schema}.{table} WHERE originator_id = ANY(%s) AND notification_id >= %s"
+    ).format(
+        schema=Identifier(recorder.datastore.schema),
+        table=Identifier(recorder.events_table_name),
+    )
+    params: list[Any] = [ids, start]
+    if stop is not None:
+        statement += SQL(" AND notification_id <= %s")
+        params.append(stop)
+    if topics:
+        statement += SQL(" AND topic = ANY(%s)")
+        params.append(topics)
+    statement += SQL(" ORDER BY notification_id LIMIT %s")
+    params.append(limit)
+    with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+        cursor.execute(statement, params)
+        return [
+            Notification(
+                id=row["notification_id"],
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            for row in cursor.fetchall()
+        ]
+
+
+def stream_events(store: EventStore, stream_id: Any) -> list[Any]:
+    """Every event of one stream, decoded, oldest first (NOT_FOUND when it has none)."""
+    (key,) = stream_ids([stream_id])
+    events = list(store.events.get(key))
+    if not events:
+        raise NotFound(f"no stream with id {key}", id=str(key))
+    return events
+
+
+def aggregate_at(
+    store: EventStore,
+    stream_id: Any,
+    *,
+    version: int | None = None,
+    at: datetime | None = None,
+) -> Any:
+    """The aggregate as it was at ``version``, or at the moment ``at`` (its state after
+    the last event at or before it); the current state when neither is given."""
+    if version is not None and at is not None:
+        raise ValidationError("give a version or a time, not both", field="version")
+    (key,) = stream_ids([stream_id])
+    if at is not None:
+        if at.tzinfo is None:
+            raise ValidationError("give the time with its offset (e.g. ...Z)", field="at")
+        version = _version_at(store, key, at)
+    elif version is not None and version < 1:
+        raise ValidationError(f"version {version} is before the first (1)", field="version")
+    aggregate = store.repository.get(key, version=version) if _exists(store, key) else None
+    if aggregate is None:
+        raise NotFound(f"no stream with id {key}", id=str(key))
+    if version is not None and aggregate.version < version:
+        raise NotFound(f"stream {key} has {aggregate.version} versions, not {version}", id=str(key))
+    return aggregate
+
+
+def _exists(store: EventStore, key: UUID) -> bool:
+    return bool(store.recorder.select_events(key, limit=1))
+
+
+def _version_at(store: EventStore, key: UUID, at: datetime) -> int:
+    version = None
+    for event in stream_events(store, key):
+        if event.timestamp > at:
+            break
+        version = event.originator_version
+    if version is None:
+        raise NotFound(f"stream {key} did not exist yet at {at.isoformat()}", id=str(key))
+    return version
+
+
+def state_of(aggregate: Any) -> dict[str, Any]:
+    """The aggregate's attributes, JSON-ready (private ones left out)."""
+    return {
+        key.lstrip("_") if key in ("_id", "_version") else key: plain(value)
+        for key, value in vars(aggregate).items()
+        if not key.startswith("_") or key in ("_id", "_version")
+    }
