@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
@@ -31,8 +32,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             if runtime is None:
                 state["runtime"].stop()
 
-    async def context(request: Request) -> Context:
-        return Context(runtime=state["runtime"], authorization=request.headers.get("authorization"))
+    async def context(connection: HTTPConnection) -> Context:
+        authorization = connection.headers.get("authorization")
+        return Context(runtime=state["runtime"], authorization=authorization)
 
     app = FastAPI(title="swarmlog", lifespan=lifespan)
     graphql: GraphQLRouter[Any, Any] = GraphQLRouter(

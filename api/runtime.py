@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from adapters.auth import TokenService
 from adapters.settings import Settings
+from api.feed import Feed
 from api.metrics import Metrics
 from application.bootstrap import Swarmlog, bootstrap, read_side
 from projections.runner import ProjectionRunner
@@ -28,6 +29,7 @@ class Runtime:
     runner: ProjectionRunner
     tokens: TokenService
     metrics: Metrics = field(default_factory=Metrics)
+    feed: Feed = field(default_factory=Feed)
     _stop: threading.Event = field(default_factory=threading.Event)
     _worker: threading.Thread | None = None
     _rebuilds: dict[str, threading.Thread] = field(default_factory=dict)
@@ -94,6 +96,7 @@ def start(settings: Settings | None = None, *, worker: bool = True) -> Runtime:
     settings = settings or Settings()
     swarmlog = bootstrap(settings)
     runtime = Runtime(settings, swarmlog, read_side(swarmlog), TokenService(settings))
+    swarmlog.bus.after_commit.append(lambda _result: runtime.feed.notify())
     if worker:
         runtime.start_worker()
     return runtime

@@ -37,13 +37,25 @@ class Context(BaseContext):
     def principal(self) -> Principal:
         """Who sent the request, from its bearer token (UNAUTHENTICATED otherwise)."""
         if self._principal is None:
-            scheme, _, token = (self.authorization or "").partition(" ")
+            scheme, _, token = (self._authorization() or "").partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthenticated(
                     "send an 'Authorization: Bearer <token>' header", reason="missing"
                 )
             self._principal = self.runtime.tokens.verify(token.strip())
         return self._principal
+
+    def _authorization(self) -> str | None:
+        """The request's Authorization header; over a websocket, the ``Authorization``
+        of the connection_init payload (browsers cannot set headers on websockets)."""
+        if self.authorization:
+            return self.authorization
+        params = self.connection_params
+        if isinstance(params, dict):
+            value = params.get("Authorization", params.get("authorization"))
+            if isinstance(value, str):
+                return value
+        return None
 
     async def require(self, permission: str, operation: str) -> Principal:
         """The principal, if it holds ``permission``; otherwise the refusal is recorded
@@ -69,6 +81,7 @@ class Context(BaseContext):
             self.runtime.swarmlog.store.save(refusal)
         finally:
             event_context.reset(token)
+        self.runtime.feed.notify()
         self.runtime.metrics.refusals.labels(error.code).inc()
 
     async def read(

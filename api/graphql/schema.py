@@ -9,6 +9,7 @@ from api.graphql.admin import AdminMutations, AdminQueries
 from api.graphql.agents import AgentMutations, AgentQueries
 from api.graphql.log import LogQueries
 from api.graphql.proposals import ProposalMutations, ProposalQueries
+from api.graphql.subscriptions import Subscription
 from api.graphql.swarms import SwarmMutations, SwarmQueries
 from api.graphql.tasks import TaskMutations, TaskQueries
 
@@ -30,6 +31,7 @@ class Mutation(AgentMutations, SwarmMutations, TaskMutations, ProposalMutations,
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),

@@ -1,0 +1,136 @@
+"""Live subscriptions over graphql-transport-ws: the event feed and the changes of one
+agent, swarm or task.
+
+Each follows the log itself (not a read model), from the position it was asked to
+start after (the head when none was given), so nothing is missed between a query
+and a subscription: pass the position the query was answered at. It wakes when a
+command of this process commits and polls for the writes of other processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Sequence
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.agents import AgentNode
+from api.graphql.context import Context
+from api.graphql.log import EventNode
+from api.graphql.swarms import SwarmNode
+from api.graphql.tasks import TaskNode
+from application.log import LoggedEvent, read_log, stream_ids, topics_of
+from domain.agent import Agent
+from domain.errors import DomainError
+from domain.swarm import Swarm
+from domain.task import Task
+from projections.queries.agents import get_agent
+
+POLL_SECONDS = 0.25
+"""How often a subscription looks for events written by other processes."""
+PAGE = 500
+
+
+async def follow(
+    context: Context,
+    *,
+    after: int | None,
+    types: Sequence[str] = (),
+    streams: Sequence[Any] = (),
+) -> AsyncGenerator[LoggedEvent, None]:
+    """The events after position ``after`` (the head when None), then each new one."""
+    store = context.runtime.swarmlog.store
+    try:
+        position = await asyncio.to_thread(store.head) if after is None else max(0, after)
+        ids = stream_ids(streams)
+        topics_of(types)  # an unknown type is refused now, not after the first wait
+    except DomainError as error:
+        raise context.error(error) from None
+    while True:
+        head = await asyncio.to_thread(store.head)
+        if head > position:
+            events = await asyncio.to_thread(
+                read_log, store, start=position + 1, stop=head, types=types, streams=ids, limit=PAGE
+            )
+            for event in events:
+                yield event
+            position = events[-1].position if len(events) == PAGE else head
+            continue
+        await context.runtime.feed.wait(POLL_SECONDS)
+
+
+@strawberry.type
+class AgentChange:
+    event: EventNode
+    agent: AgentNode
+
+
+@strawberry.type
+class SwarmChange:
+    event: EventNode
+    swarm: SwarmNode
+
+
+@strawberry.type
+class TaskChange:
+    event: EventNode
+    task: TaskNode
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Every event after position `after` (now, when not given), then live; "
+        "only of the given types and streams when some are given."
+    )
+    async def events(
+        self,
+        info: Info[Context, Any],
+        after: int | None = None,
+        types: list[str] | None = None,
+        stream_ids: list[strawberry.ID] | None = None,
+    ) -> AsyncGenerator[EventNode, None]:
+        context: Context = info.context
+        await context.read("events:read", info.field_name)
+        async for event in follow(
+            context, after=after, types=types or (), streams=stream_ids or ()
+        ):
+            yield EventNode.of(event)
+
+    @strawberry.subscription(description="The agent after each of its events, live.")
+    async def agent_changed(
+        self, info: Info[Context, Any], id: strawberry.ID, after: int | None = None
+    ) -> AsyncGenerator[AgentChange, None]:
+        context: Context = info.context
+        await context.read("agent:read", info.field_name)
+        store = context.runtime.swarmlog.store
+        async for event in follow(context, after=after, streams=[id]):
+            agent = await asyncio.to_thread(store.load, Agent, UUID(event.stream_id), event.version)
+            view = await asyncio.to_thread(get_agent, context.runtime.runner.engine, agent.id)
+            node = AgentNode.from_aggregate(agent, view.swarm_id if view is not None else None)
+            yield AgentChange(event=EventNode.of(event), agent=node)
+
+    @strawberry.subscription(description="The swarm after each of its events, live.")
+    async def swarm_changed(
+        self, info: Info[Context, Any], id: strawberry.ID, after: int | None = None
+    ) -> AsyncGenerator[SwarmChange, None]:
+        context: Context = info.context
+        await context.read("swarm:read", info.field_name)
+        store = context.runtime.swarmlog.store
+        async for event in follow(context, after=after, streams=[id]):
+            swarm = await asyncio.to_thread(store.load, Swarm, UUID(event.stream_id), event.version)
+            yield SwarmChange(event=EventNode.of(event), swarm=SwarmNode.from_aggregate(swarm))
+
+    @strawberry.subscription(description="The task after each of its events, live.")
+    async def task_changed(
+        self, info: Info[Context, Any], id: strawberry.ID, after: int | None = None
+    ) -> AsyncGenerator[TaskChange, None]:
+        context: Context = info.context
+        await context.read("task:read", info.field_name)
+        store = context.runtime.swarmlog.store
+        async for event in follow(context, after=after, streams=[id]):
+            task = await asyncio.to_thread(store.load, Task, UUID(event.stream_id), event.version)
+            yield TaskChange(event=EventNode.of(event), task=TaskNode.from_aggregate(task))
