@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from adapters.auth import Forbidden, Principal, Unauthenticated, authorise
@@ -33,6 +35,22 @@ class Context(BaseContext):
     runtime: Runtime
     authorization: str | None
     _principal: Principal | None = field(default=None, init=False)
+    _loaders: dict[Any, DataLoader[str, Any]] = field(default_factory=dict, init=False)
+
+    def loader(self, fetch: Callable[[Any, list[str]], Mapping[str, Any]]) -> DataLoader[str, Any]:
+        """A DataLoader of this operation over a batch query of the read models
+        (``fetch(engine, ids) -> {id: value}``): the fields of a whole page that need
+        it are answered by one query, not one each."""
+        found = self._loaders.get(fetch)
+        if found is None:
+            engine = self.runtime.runner.engine
+
+            async def load(keys: list[str]) -> list[Any]:
+                rows = await asyncio.to_thread(fetch, engine, keys)
+                return [rows.get(key) for key in keys]
+
+            found = self._loaders[fetch] = DataLoader(load_fn=load)
+        return found
 
     def principal(self) -> Principal:
         """Who sent the request, from its bearer token (UNAUTHENTICATED otherwise)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
@@ -18,8 +19,10 @@ from domain.proposal import Proposal
 from projections.queries.proposals import (
     ProposalView,
     ProposalWithVotes,
+    VoteView,
     get_proposal,
     list_proposals,
+    votes_of,
 )
 
 
@@ -53,9 +56,8 @@ class ProposalNode:
     async def votes(self, info: Info[Context, Any]) -> list[Vote]:
         if self.known_votes is not None:
             return self.known_votes
-        engine = info.context.runtime.runner.engine
-        found = await asyncio.to_thread(get_proposal, engine, str(self.id))
-        return _votes(found) if found is not None else []
+        found = await info.context.loader(votes_of).load(str(self.id))
+        return _votes(found or ())
 
     @classmethod
     def from_view(cls, view: ProposalView) -> ProposalNode:
@@ -75,7 +77,7 @@ class ProposalNode:
             unanimous=view.unanimous,
             participants=[strawberry.ID(p) for p in view.participants],
             version=view.version,
-            known_votes=_votes(view) if isinstance(view, ProposalWithVotes) else None,
+            known_votes=_votes(view.votes) if isinstance(view, ProposalWithVotes) else None,
         )
 
     @classmethod
@@ -104,10 +106,9 @@ class ProposalNode:
         )
 
 
-def _votes(view: ProposalWithVotes) -> list[Vote]:
+def _votes(votes: Iterable[VoteView]) -> list[Vote]:
     return [
-        Vote(voter_id=strawberry.ID(v.voter_id), approve=v.approve, phase=v.phase)
-        for v in view.votes
+        Vote(voter_id=strawberry.ID(v.voter_id), approve=v.approve, phase=v.phase) for v in votes
     ]
 
 
@@ -190,7 +191,7 @@ class ProposalMutations:
         swarm_id: strawberry.ID,
         proposer_id: strawberry.ID,
         title: str,
-        value: JSON | None = None,
+        value: JSON,
         protocol: str | None = None,
         action: JSON | None = None,
         ttl_seconds: float | None = None,

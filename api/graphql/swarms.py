@@ -21,8 +21,12 @@ from application.commands import (
     ScaleSwarm,
     ShutdownSwarm,
 )
+from domain import topology as topo
+from domain.errors import DomainError
 from domain.swarm import Swarm
-from projections.queries.swarms import MemberView, SwarmView, get_swarm, list_swarms, swarm_members
+from domain.topology import Member
+from projections.queries.agents import agents_by_id
+from projections.queries.swarms import MemberView, SwarmView, get_swarm, list_swarms, members_of
 
 
 @strawberry.type(name="SwarmMember")
@@ -46,6 +50,28 @@ class SwarmMemberNode:
         )
 
 
+@strawberry.type
+class Link:
+    source: strawberry.ID
+    target: strawberry.ID
+
+
+@strawberry.type
+class MemberLoad:
+    agent_id: strawberry.ID
+    load: int
+
+
+@strawberry.type(description="imbalance is the population standard deviation over the mean.")
+class LoadDistribution:
+    members: list[MemberLoad]
+    total: float
+    mean: float
+    max: float
+    min: float
+    imbalance: float
+
+
 @strawberry.type(name="Swarm")
 class SwarmNode:
     id: strawberry.ID
@@ -65,9 +91,57 @@ class SwarmNode:
     async def members(self, info: Info[Context, Any]) -> list[SwarmMemberNode]:
         if self.known_members is not None:
             return self.known_members
-        engine = info.context.runtime.runner.engine
-        found = await asyncio.to_thread(swarm_members, engine, str(self.id))
-        return [SwarmMemberNode.from_view(m) for m in found.members] if found else []
+        found = await info.context.loader(members_of).load(str(self.id))
+        return [SwarmMemberNode.from_view(m) for m in found or ()]
+
+    async def _placed(self, info: Info[Context, Any]) -> dict[str, Member]:
+        members = await self.members(info)
+        return {
+            str(m.agent_id): Member(
+                agent_type=m.agent_type,
+                capabilities=list(m.capabilities),
+                parent_id=str(m.parent_id) if m.parent_id else None,
+                depth=m.depth,
+                position=m.position,
+            )
+            for m in members
+        }
+
+    @strawberry.field(description="The topology's links between members, in join order.")
+    async def links(self, info: Info[Context, Any]) -> list[Link]:
+        placed = await self._placed(info)
+        leader = str(self.leader_id) if self.leader_id else None
+        return [
+            Link(source=strawberry.ID(a), target=strawberry.ID(b))
+            for a, b in topo.links(self.topology, placed, leader)
+        ]
+
+    @strawberry.field(description="The shortest route between two members along the links.")
+    async def path(
+        self, info: Info[Context, Any], source: strawberry.ID, target: strawberry.ID
+    ) -> list[strawberry.ID]:
+        placed = await self._placed(info)
+        leader = str(self.leader_id) if self.leader_id else None
+        try:
+            route = topo.optimal_path(self.topology, placed, str(source), str(target), leader)
+        except DomainError as error:
+            raise info.context.error(error) from None
+        return [strawberry.ID(node) for node in route]
+
+    @strawberry.field(description="The members' loads (tasks in hand) and how even they are.")
+    async def load_distribution(self, info: Info[Context, Any]) -> LoadDistribution:
+        members = [str(m.agent_id) for m in await self.members(info)]
+        agents = await info.context.loader(agents_by_id).load_many(members)
+        loads = {m: (a.load if a is not None else 0) for m, a in zip(members, agents, strict=True)}
+        spread = topo.load_distribution(loads)
+        return LoadDistribution(
+            members=[MemberLoad(agent_id=strawberry.ID(m), load=load) for m, load in loads.items()],
+            total=spread["total"],
+            mean=spread["mean"],
+            max=spread["max"],
+            min=spread["min"],
+            imbalance=spread["imbalance"],
+        )
 
     @classmethod
     def from_view(cls, view: SwarmView) -> SwarmNode:
@@ -241,7 +315,7 @@ class SwarmMutations:
 
     @strawberry.mutation(description="Change how the swarm assigns its tasks.")
     async def change_swarm_strategy(
-        self, info: Info[Context, Any], swarm_id: strawberry.ID, strategy: str, reason: str = ""
+        self, info: Info[Context, Any], swarm_id: strawberry.ID, strategy: str
     ) -> SwarmPayload:
-        data = {"swarm_id": swarm_id, "strategy": strategy, "reason": reason}
+        data = {"swarm_id": swarm_id, "strategy": strategy}
         return await _swarm_payload(info, ChangeSwarmStrategy, data)

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from api.graphql.agents import PageInfo
+from api.graphql.agents import AgentNode, PageInfo
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
 from api.graphql.errors import UserError
@@ -24,6 +24,7 @@ from application.commands import (
     TimeOutTask,
 )
 from domain.task import Task
+from projections.queries.agents import agents_by_id
 from projections.queries.tasks import TaskView, get_task, list_tasks
 
 
@@ -48,6 +49,13 @@ class TaskNode:
     assignment_score: float | None
     duration_seconds: float | None
     version: int
+
+    @strawberry.field(description="The agent the task is assigned to (agents read model).")
+    async def agent(self, info: Info[Context, Any]) -> AgentNode | None:
+        if self.agent_id is None:
+            return None
+        view = await info.context.loader(agents_by_id).load(str(self.agent_id))
+        return AgentNode.from_view(view) if view is not None else None
 
     @classmethod
     def from_view(cls, view: TaskView) -> TaskNode:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,3 +82,12 @@ def list_agents(
     if after is not None:
         query = query.where(_agents.c.agent_id > sid(after))
     return [_agent(row) for row in fetch_all(bind, query)]
+
+
+def agents_by_id(bind: Bind, agent_ids: Iterable[Any]) -> dict[str, AgentView]:
+    """The agents with these ids, by id, in one query (the unknown ones left out)."""
+    keys = [key for key in {sid(i) for i in agent_ids} if key is not None]
+    if not keys:
+        return {}
+    rows = fetch_all(bind, select(_agents).where(_agents.c.agent_id.in_(keys)))
+    return {row["agent_id"]: _agent(row) for row in rows}

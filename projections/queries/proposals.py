@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,23 +94,8 @@ def get_proposal(bind: Bind, proposal_id: Any) -> ProposalWithVotes | None:
     row = fetch_one(bind, select(_proposals).where(_proposals.c.proposal_id == key))
     if row is None:
         return None
-    votes = fetch_all(
-        bind,
-        select(_votes).where(_votes.c.proposal_id == key).order_by(_votes.c.version),
-    )
-    return ProposalWithVotes(
-        **_fields(row),
-        votes=tuple(
-            VoteView(
-                voter_id=v["voter_id"],
-                phase=v["phase"],
-                approve=bool(v["approve"]),
-                weight=v["weight"],
-                cast_at=aware(v["cast_at"]),
-            )
-            for v in votes
-        ),
-    )
+    fields = _fields(row)
+    return ProposalWithVotes(**fields, votes=votes_of(bind, [key])[fields["proposal_id"]])
 
 
 def list_proposals(
@@ -130,3 +116,27 @@ def list_proposals(
     if after is not None:
         query = query.where(_proposals.c.proposal_id > sid(after))
     return [ProposalView(**_fields(row)) for row in fetch_all(bind, query)]
+
+
+def votes_of(bind: Bind, proposal_ids: Iterable[Any]) -> dict[str, tuple[VoteView, ...]]:
+    """The votes of each of these proposals in the order cast, in one query."""
+    keys = [key for key in {sid(i) for i in proposal_ids} if key is not None]
+    found: dict[str, list[VoteView]] = {key: [] for key in keys}
+    if keys:
+        rows = fetch_all(
+            bind,
+            select(_votes)
+            .where(_votes.c.proposal_id.in_(keys))
+            .order_by(_votes.c.proposal_id, _votes.c.version),
+        )
+        for v in rows:
+            found[v["proposal_id"]].append(
+                VoteView(
+                    voter_id=v["voter_id"],
+                    phase=v["phase"],
+                    approve=bool(v["approve"]),
+                    weight=v["weight"],
+                    cast_at=aware(v["cast_at"]),
+                )
+            )
+    return {key: tuple(votes) for key, votes in found.items()}

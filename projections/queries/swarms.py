@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -104,24 +105,7 @@ def swarm_members(bind: Bind, swarm_id: Any) -> SwarmMembers | None:
     swarm = get_swarm(bind, swarm_id)
     if swarm is None:
         return None
-    rows = fetch_all(
-        bind,
-        select(_members)
-        .where(_members.c.swarm_id == swarm.swarm_id)
-        .order_by(_members.c.position, _members.c.agent_id),
-    )
-    members = tuple(
-        MemberView(
-            agent_id=row["agent_id"],
-            agent_type=row["agent_type"],
-            capabilities=tuple(row["capabilities"]),
-            parent_id=row["parent_id"],
-            depth=row["depth"],
-            position=row["position"],
-            joined_at=aware(row["joined_at"]),
-        )
-        for row in rows
-    )
+    members = members_of(bind, [swarm.swarm_id])[swarm.swarm_id]
     placed = {
         m.agent_id: Member(
             agent_type=m.agent_type,
@@ -134,3 +118,31 @@ def swarm_members(bind: Bind, swarm_id: Any) -> SwarmMembers | None:
     }
     links = topo.links(swarm.topology, placed, swarm.leader_id)
     return SwarmMembers(swarm, members, tuple(links))
+
+
+def _member(row: RowMapping) -> MemberView:
+    return MemberView(
+        agent_id=row["agent_id"],
+        agent_type=row["agent_type"],
+        capabilities=tuple(row["capabilities"]),
+        parent_id=row["parent_id"],
+        depth=row["depth"],
+        position=row["position"],
+        joined_at=aware(row["joined_at"]),
+    )
+
+
+def members_of(bind: Bind, swarm_ids: Iterable[Any]) -> dict[str, tuple[MemberView, ...]]:
+    """The members of each of these swarms in join order, in one query."""
+    keys = [key for key in {sid(i) for i in swarm_ids} if key is not None]
+    found: dict[str, list[MemberView]] = {key: [] for key in keys}
+    if keys:
+        rows = fetch_all(
+            bind,
+            select(_members)
+            .where(_members.c.swarm_id.in_(keys))
+            .order_by(_members.c.swarm_id, _members.c.position, _members.c.agent_id),
+        )
+        for row in rows:
+            found[row["swarm_id"]].append(_member(row))
+    return {key: tuple(members) for key, members in found.items()}

@@ -49,7 +49,7 @@ COMPLETE = f"""
 mutation Complete($task: ID!) {{ completeTask(taskId: $task, result: "done") {{ {TASK_FIELDS} }} }}
 """
 PROPOSE = """
-mutation Propose($swarm: ID!, $proposer: ID!, $value: JSON) {
+mutation Propose($swarm: ID!, $proposer: ID!, $value: JSON!) {
   createProposal(swarmId: $swarm, proposerId: $proposer, title: "adopt", value: $value,
                  protocol: "majority") {
     proposal { id status participants } position errors { code message }

@@ -18,12 +18,13 @@ The summary lists every failure with its query; the exit status is 1 when there 
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
@@ -35,13 +36,18 @@ import requests
 import schemathesis
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import Failure
+from schemathesis.core.failures import Failure, FailureGroup, ServerError
+from schemathesis.core.result import Err
+from schemathesis.generation import GenerationMode
 from schemathesis.graphql import nodes
 
 from tests.support.server import Api, embedded_settings, running_api
 
 DEFAULT_MAX_EXAMPLES = 50
-"""Per operation; the schema has 29 operations, so about 1,400 cases in all."""
+"""Per operation and generation mode: with about 30 operations, positive and negative,
+some 3,000 cases in all."""
+
+MODES = {"positive": GenerationMode.POSITIVE, "negative": GenerationMode.NEGATIVE}
 
 SUBSTITUTION_RATE = 0.6
 """How often an id argument is replaced by an id that exists."""
@@ -65,6 +71,9 @@ INTERNAL_LOOKING = re.compile(
 )
 """Messages of errors without a code that read like an escaped Python exception."""
 
+CLIENT_FAULT = ("Syntax Error", "Variable ", "Argument ", "Field ", "Unknown ", "Expected ")
+"""How graphql-core's parse and validation errors begin; they are never internal."""
+
 
 # --- custom scalars -----------------------------------------------------------------
 
@@ -81,7 +90,9 @@ def _json_values() -> st.SearchStrategy[graphql.ValueNode]:
     def containers(
         children: st.SearchStrategy[graphql.ValueNode],
     ) -> st.SearchStrategy[graphql.ValueNode]:
-        pairs = st.dictionaries(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True), children)
+        pairs = st.dictionaries(
+            st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True), children
+        )
         fields = pairs.map(
             lambda d: [
                 graphql.ObjectFieldNode(name=graphql.NameNode(value=k), value=v)
@@ -114,10 +125,13 @@ class Finding:
 @dataclass
 class Report:
     operations: list[str] = field(default_factory=list)
+    modes: list[str] = field(default_factory=list)
     cases: int = 0
     by_operation: dict[str, int] = field(default_factory=dict)
     coded_errors: dict[str, int] = field(default_factory=dict)
     client_errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    writes: int = 0
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -135,8 +149,11 @@ class Report:
         queries = sum(1 for o in self.operations if o.startswith("Query."))
         lines = [
             f"operations tested: {len(self.operations)} "
-            f"({queries} queries, {len(self.operations) - queries} mutations)",
+            f"({queries} queries, {len(self.operations) - queries} mutations), "
+            f"modes: {', '.join(self.modes)}",
             f"cases run: {self.cases} in {self.seconds:.1f} s",
+            "HTTP statuses: " + ", ".join(f"{s}={n}" for s, n in sorted(self.statuses.items())),
+            f"mutations that wrote events: {self.writes}",
             f"GraphQL validation/parse refusals: {self.client_errors}",
             "coded errors: "
             + (", ".join(f"{c}={n}" for c, n in sorted(self.coded_errors.items())) or "none"),
@@ -160,7 +177,7 @@ class Pool:
         if isinstance(value, str) and value not in self.ids[kind]:
             self.ids[kind].append(value)
 
-    def harvest(self, data: Any) -> None:
+    def harvest(self, data: Any, report: Report | None = None) -> None:
         """Remember the ids and positions in a mutation's payloads."""
         if not isinstance(data, dict):
             return
@@ -170,6 +187,8 @@ class Pool:
             position = payload.get("position")
             if isinstance(position, int):
                 self.head = max(self.head, position)
+                if report is not None:
+                    report.writes += 1
             for kind in KINDS:
                 entity = payload.get(kind)
                 if isinstance(entity, dict):
@@ -215,7 +234,7 @@ class _Rewrite(graphql.Visitor):
         if kind is None:
             return None
         if isinstance(value, graphql.ListValueNode):
-            items = [graphql.StringValueNode(value=v) for v in self.pool.ids[kind] if v]
+            items: list[graphql.ValueNode] = [_string(v) for v in self.pool.ids[kind] if v]
             if items and self.rnd.random() < SUBSTITUTION_RATE:
                 chosen = self.rnd.sample(items, self.rnd.randint(1, min(3, len(items))))
                 return graphql.ArgumentNode(name=node.name, value=nodes.List(chosen))
@@ -251,43 +270,57 @@ def internal_errors(body: Any) -> list[str]:
         if isinstance(extensions, dict) and extensions.get("code"):
             continue
         message = str(error.get("message", ""))
-        if "path" in error or INTERNAL_LOOKING.search(message):
+        if "path" in error or (
+            INTERNAL_LOOKING.search(message) and not message.startswith(CLIENT_FAULT)
+        ):
             found.append(f"{message} (path {error.get('path')})")
     return found
 
 
+def _count_codes(body: Any, report: Report) -> None:
+    """Tally the refusals that are fine: coded errors, user errors, validation errors."""
+    if not isinstance(body, dict):
+        return
+    for error in body.get("errors") or []:
+        if not isinstance(error, dict):
+            continue
+        code = (error.get("extensions") or {}).get("code")
+        if code:
+            report.coded_errors[code] = report.coded_errors.get(code, 0) + 1
+        elif "path" not in error:
+            report.client_errors += 1
+    data = body.get("data")
+    for payload in data.values() if isinstance(data, dict) else []:
+        user_errors = payload.get("errors") if isinstance(payload, dict) else None
+        for user_error in user_errors or []:
+            code = user_error.get("code") or "(code not selected)"
+            report.coded_errors[code] = report.coded_errors.get(code, 0) + 1
+
+
 def _judge(case: Any, response: requests.Response, report: Report) -> list[str]:
-    """What is wrong with one response; counts the refusals that are fine."""
-    problems = []
+    """What is wrong with one response (nothing, mostly)."""
     try:
         case.validate_response(response, checks=[not_a_server_error])
-    except (Failure, AssertionError) as failure:
-        # Schemathesis calls any executed-query error a server error; a status of 500 or
-        # more is one for certain, the GraphQL errors are judged by their code below.
-        if response.status_code >= 500:
-            problems.append(f"{type(failure).__name__}: {failure}")
-    if response.status_code >= 500 and not problems:
-        problems.append(f"status {response.status_code}: {response.text[:500]}")
+        failures: list[Failure] = []
+    except FailureGroup as group:
+        failures = list(group.exceptions)
+    except Failure as failure:
+        failures = [failure]
+    # Schemathesis counts every error raised while executing a query as a server error;
+    # only its status check is taken as it is, the GraphQL errors are judged by their code.
+    problems = [
+        f"{type(f).__name__}: {f.title or ''} {f.message}".strip()
+        for f in failures
+        if isinstance(f, ServerError)
+    ]
     if response.status_code >= 500:
-        return problems
+        return problems or [f"status {response.status_code}: {response.text[:500]}"]
     try:
         body = response.json()
     except ValueError:
         return [f"the body is not JSON: {response.text[:300]!r}"]
-    problems += internal_errors(body)
-    for error in body.get("errors") or [] if isinstance(body, dict) else []:
-        code = (error.get("extensions") or {}).get("code") if isinstance(error, dict) else None
-        if code:
-            report.coded_errors[code] = report.coded_errors.get(code, 0) + 1
-        elif isinstance(error, dict) and "path" not in error:
-            report.client_errors += 1
-    data = body.get("data") if isinstance(body, dict) else None
-    if isinstance(data, dict):
-        for payload in data.values():
-            for user_error in (payload or {}).get("errors") or [] if isinstance(payload, dict) else []:
-                code = user_error.get("code", "?")
-                report.coded_errors[code] = report.coded_errors.get(code, 0) + 1
-    return problems
+    _count_codes(body, report)
+    return problems + internal_errors(body)
 
 
 # --- seeding and running ------------------------------------------------------------
@@ -350,9 +383,11 @@ def fuzz_operation(
     report: Report,
     max_examples: int,
     seed_value: int,
+    mode: GenerationMode = GenerationMode.POSITIVE,
 ) -> None:
     label = operation.label
-    report.operations.append(label)
+    if label not in report.operations:
+        report.operations.append(label)
 
     @hypothesis.seed(seed_value)
     @hypothesis.settings(
@@ -364,7 +399,7 @@ def fuzz_operation(
         suppress_health_check=list(hypothesis.HealthCheck),
         print_blob=False,
     )
-    @hypothesis.given(case=operation.as_strategy(), rnd=st.randoms(use_true_random=False))
+    @hypothesis.given(case=operation.as_strategy(mode), rnd=st.randoms(use_true_random=False))
     def one(case: Any, rnd: Random) -> None:
         case.body = rewrite(case.body, pool, rnd)
         report.cases += 1
@@ -374,14 +409,13 @@ def fuzz_operation(
         except requests.RequestException as error:
             report.findings.append(Finding(label, case.body, None, f"{type(error).__name__}"))
             return
+        report.statuses[response.status_code] = report.statuses.get(response.status_code, 0) + 1
         problems = _judge(case, response, report)
         for problem in problems:
             report.findings.append(Finding(label, case.body, response.status_code, problem))
         if response.status_code == 200 and label.startswith("Mutation."):
-            try:
-                pool.harvest(response.json().get("data"))
-            except ValueError:
-                pass
+            with suppress(ValueError):
+                pool.harvest(response.json().get("data"), report)
 
     one()
 
@@ -392,9 +426,10 @@ def _live_api(directory: Path | None) -> Iterator[Api]:
         with running_api(embedded_settings(directory)) as api:
             yield api
         return
-    with tempfile.TemporaryDirectory(prefix="swarmlog-fuzz-") as tmp, running_api(
-        embedded_settings(Path(tmp))
-    ) as api:
+    with (
+        tempfile.TemporaryDirectory(prefix="swarmlog-fuzz-") as tmp,
+        running_api(embedded_settings(Path(tmp))) as api,
+    ):
         yield api
 
 
@@ -403,11 +438,14 @@ def run_fuzz(
     *,
     seed_value: int = 0,
     only: str | None = None,
+    modes: tuple[str, ...] = tuple(MODES),
     directory: Path | None = None,
     progress: bool = False,
 ) -> Report:
-    """Fuzz every operation (or those whose label contains ``only``) of a fresh app."""
+    """Fuzz every operation (or those whose label contains ``only``) of a fresh app, with
+    ``max_examples`` cases per operation in each generation mode."""
     report = Report()
+    report.modes = list(modes)
     started = time.perf_counter()
     with _live_api(directory) as api:
         pool = Pool()
@@ -415,11 +453,18 @@ def run_fuzz(
         headers = {"Authorization": f"Bearer {api.token('admin')}"}
         schema = schemathesis.graphql.from_url(f"{api.url}/graphql", headers=headers)
         for result in schema.get_all_operations():
+            if isinstance(result, Err):
+                error = result.err()
+                report.findings.append(Finding("schema", "", None, f"unusable: {error}"))
+                continue
             operation = result.ok()
             if only and only not in operation.label:
                 continue
             before = time.perf_counter()
-            fuzz_operation(operation, headers, pool, report, max_examples, seed_value)
+            for mode in modes:
+                fuzz_operation(
+                    operation, headers, pool, report, max_examples, seed_value, MODES[mode]
+                )
             if progress:
                 count = report.by_operation.get(operation.label, 0)
                 took = time.perf_counter() - before
@@ -438,9 +483,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="the Hypothesis seed (default 0)")
     parser.add_argument("--only", help="fuzz only the operations whose label contains this")
+    parser.add_argument(
+        "--mode",
+        choices=[*MODES, "all"],
+        default="all",
+        help="positive (valid operations), negative (invalid ones) or all (default)",
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="keep the server's log of GraphQL errors"
+    )
     args = parser.parse_args(argv)
-    print(f"fuzzing the GraphQL API, {args.max_examples} examples per operation", flush=True)
-    report = run_fuzz(args.max_examples, seed_value=args.seed, only=args.only, progress=True)
+    modes = tuple(MODES) if args.mode == "all" else (args.mode,)
+    if not args.verbose:
+        logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
+    print(
+        f"fuzzing the GraphQL API: {args.max_examples} examples per operation "
+        f"and mode ({', '.join(modes)})",
+        flush=True,
+    )
+    report = run_fuzz(
+        args.max_examples, seed_value=args.seed, only=args.only, modes=modes, progress=True
+    )
     print(report.summary())
     return 0 if report.ok else 1
 
