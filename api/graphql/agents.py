@@ -11,6 +11,7 @@ from strawberry.types import Info
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
 from api.graphql.errors import UserError
+from application.bus import CommandResult
 from application.commands import (
     PauseAgent,
     ResumeAgent,
@@ -145,15 +146,17 @@ class AgentQueries:
 async def _agent_payload(
     info: Info[Context, Any], kind: type, data: dict[str, Any]
 ) -> AgentPayload:
-    result, errors = await dispatch(info, kind, data)
-    if result is None:
-        return AgentPayload(agent=None, position=None, errors=errors)
-    store = _context(info).runtime.swarmlog.store
-    agent = await asyncio.to_thread(store.load, Agent, result.aggregate_id)
-    view = await asyncio.to_thread(
-        get_agent, _context(info).runtime.runner.engine, result.aggregate_id
-    )
-    node = AgentNode.from_aggregate(agent, view.swarm_id if view is not None else None)
+    runtime = _context(info).runtime
+
+    def present(result: CommandResult) -> AgentNode:
+        agent = runtime.swarmlog.store.load(Agent, result.aggregate_id, copy=False)
+        view = get_agent(runtime.runner.engine, result.aggregate_id)
+        return AgentNode.from_aggregate(agent, view.swarm_id if view is not None else None)
+
+    outcome = await dispatch(info, kind, data, present)
+    if isinstance(outcome, list):
+        return AgentPayload(agent=None, position=None, errors=outcome)
+    result, node = outcome
     return AgentPayload(agent=node, position=result.position, errors=[])
 
 

@@ -14,6 +14,7 @@ from api.graphql.agents import PageInfo
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
 from api.graphql.errors import UserError
+from application.bus import CommandResult
 from application.commands import CastVote, CloseExpiredProposal, CreateProposal
 from domain.proposal import Proposal
 from projections.queries.proposals import (
@@ -173,12 +174,15 @@ class ProposalQueries:
 async def _proposal_payload(
     info: Info[Context, Any], kind: type, data: dict[str, Any]
 ) -> ProposalPayload:
-    result, errors = await dispatch(info, kind, data)
-    if result is None:
-        return ProposalPayload(proposal=None, position=None, errors=errors)
     store = info.context.runtime.swarmlog.store
-    proposal = await asyncio.to_thread(store.load, Proposal, result.aggregate_id)
-    node = ProposalNode.from_aggregate(proposal)
+
+    def present(result: CommandResult) -> ProposalNode:
+        return ProposalNode.from_aggregate(store.load(Proposal, result.aggregate_id, copy=False))
+
+    outcome = await dispatch(info, kind, data, present)
+    if isinstance(outcome, list):
+        return ProposalPayload(proposal=None, position=None, errors=outcome)
+    result, node = outcome
     return ProposalPayload(proposal=node, position=result.position, errors=[])
 
 

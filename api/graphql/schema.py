@@ -1,12 +1,16 @@
-"""The one schema: every aggregate's queries and mutations merged, with limits."""
+"""The one schema: every aggregate's queries, mutations and subscriptions merged, with
+limits on depth, aliases, tokens and estimated cost (complexity.py)."""
 
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from api.graphql.admin import AdminMutations, AdminQueries
 from api.graphql.agents import AgentMutations, AgentQueries
+from api.graphql.complexity import ComplexityLimit
 from api.graphql.log import LogQueries
 from api.graphql.proposals import ProposalMutations, ProposalQueries
 from api.graphql.subscriptions import Subscription
@@ -16,6 +20,8 @@ from api.graphql.tasks import TaskMutations, TaskQueries
 MAX_DEPTH = 8
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
+CACHED_DOCUMENTS = 1000
+"""Parsed and validated documents kept: clients send the same few again and again."""
 
 
 @strawberry.type
@@ -28,13 +34,17 @@ class Mutation(AgentMutations, SwarmMutations, TaskMutations, ProposalMutations,
     pass
 
 
+LIMITS = (depth_rule(MAX_DEPTH, None, None), aliases_rule(MAX_ALIASES), ComplexityLimit)
+"""Made once: a validated document is cached under the rules that checked it."""
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
     extensions=[
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
+        lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+        lambda: AddValidationRules(list(LIMITS)),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
     ],
 )

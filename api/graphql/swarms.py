@@ -12,6 +12,7 @@ from api.graphql.agents import PageInfo
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
 from api.graphql.errors import UserError
+from application.bus import CommandResult
 from application.commands import (
     ChangeSwarmStrategy,
     InitSwarm,
@@ -242,12 +243,16 @@ class SwarmQueries:
 async def _swarm_payload(
     info: Info[Context, Any], kind: type, data: dict[str, Any]
 ) -> SwarmPayload:
-    result, errors = await dispatch(info, kind, data)
-    if result is None:
-        return SwarmPayload(swarm=None, position=None, errors=errors)
     store = info.context.runtime.swarmlog.store
-    swarm = await asyncio.to_thread(store.load, Swarm, result.aggregate_id)
-    return SwarmPayload(swarm=SwarmNode.from_aggregate(swarm), position=result.position, errors=[])
+
+    def present(result: CommandResult) -> SwarmNode:
+        return SwarmNode.from_aggregate(store.load(Swarm, result.aggregate_id, copy=False))
+
+    outcome = await dispatch(info, kind, data, present)
+    if isinstance(outcome, list):
+        return SwarmPayload(swarm=None, position=None, errors=outcome)
+    result, node = outcome
+    return SwarmPayload(swarm=node, position=result.position, errors=[])
 
 
 @strawberry.type

@@ -12,6 +12,7 @@ from api.graphql.agents import AgentNode, PageInfo
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
 from api.graphql.errors import UserError
+from application.bus import CommandResult
 from application.commands import (
     AssignTask,
     CancelTask,
@@ -161,12 +162,16 @@ class TaskQueries:
 
 
 async def _task_payload(info: Info[Context, Any], kind: type, data: dict[str, Any]) -> TaskPayload:
-    result, errors = await dispatch(info, kind, data)
-    if result is None:
-        return TaskPayload(task=None, position=None, errors=errors)
     store = info.context.runtime.swarmlog.store
-    task = await asyncio.to_thread(store.load, Task, result.aggregate_id)
-    return TaskPayload(task=TaskNode.from_aggregate(task), position=result.position, errors=[])
+
+    def present(result: CommandResult) -> TaskNode:
+        return TaskNode.from_aggregate(store.load(Task, result.aggregate_id, copy=False))
+
+    outcome = await dispatch(info, kind, data, present)
+    if isinstance(outcome, list):
+        return TaskPayload(task=None, position=None, errors=outcome)
+    result, node = outcome
+    return TaskPayload(task=node, position=result.position, errors=[])
 
 
 @strawberry.type
