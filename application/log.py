@@ -6,7 +6,7 @@ The GraphQL API and the replay tools both read through here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -104,16 +104,45 @@ def read_log(
 ) -> list[LoggedEvent]:
     """At most ``limit`` events from position ``start`` to ``stop`` (both inclusive), in
     log order, of the given types and streams when some are given."""
-    topics = topics_of(types)
-    ids = stream_ids(streams)
-    found: Sequence[Notification]
-    if ids:
-        found = _stream_notifications(store, ids, max(1, start), stop, topics, limit)
-    else:
-        found = store.recorder.select_notifications(
-            start=max(1, start), limit=limit, stop=stop, topics=topics, inclusive_of_start=True
-        )
+    found = select(store, start, stop, topics_of(types), stream_ids(streams), limit)
     return [LoggedEvent.of(n.id, store.decode(n)) for n in found]
+
+
+def select(
+    store: EventStore,
+    start: int,
+    stop: int | None,
+    topics: Sequence[str],
+    ids: Sequence[UUID],
+    limit: int,
+) -> Sequence[Notification]:
+    """One page of notifications: of the streams ``ids`` when some are given (through
+    their primary key), else of the whole log; of ``topics`` when some are given."""
+    if ids:
+        return _stream_notifications(store, list(ids), max(1, start), stop, list(topics), limit)
+    return store.recorder.select_notifications(
+        start=max(1, start), limit=limit, stop=stop, topics=topics, inclusive_of_start=True
+    )
+
+
+def pages(
+    store: EventStore,
+    *,
+    start: int = 1,
+    stop: int | None = None,
+    types: Sequence[str] = (),
+    streams: Sequence[Any] = (),
+    page: int = 1000,
+) -> Iterator[Sequence[Notification]]:
+    """The notifications from ``start`` to ``stop`` page by page (constant memory)."""
+    topics, ids = topics_of(types), stream_ids(streams)
+    while True:
+        batch = select(store, start, stop, topics, ids, page)
+        if batch:
+            yield batch
+        if len(batch) < page:
+            return
+        start = batch[-1].id + 1
 
 
 def _stream_notifications(

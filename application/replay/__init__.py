@@ -1,0 +1,1 @@
+"""The replay toolbox: export, import, verify and replay the log."""
