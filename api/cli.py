@@ -12,6 +12,7 @@ from rich.table import Table
 
 from adapters.settings import Settings
 from api.cli_projections import projections_app, worker
+from api.cli_replay import replay_app
 from api.cli_serve import serve
 from api.cli_token import token
 from application.bootstrap import bootstrap
@@ -20,6 +21,7 @@ from application.simulation.runner import SimulationReport, simulate
 
 app = typer.Typer(help="swarmlog: an event-sourced backend for swarms of AI agents.")
 app.add_typer(projections_app, name="projections")
+app.add_typer(replay_app, name="replay")
 app.command("worker")(worker)
 app.command("serve")(serve)
 app.command("token")(token)

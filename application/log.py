@@ -132,10 +132,12 @@ def pages(
     stop: int | None = None,
     types: Sequence[str] = (),
     streams: Sequence[Any] = (),
+    topics: Sequence[str] = (),
     page: int = 1000,
 ) -> Iterator[Sequence[Notification]]:
-    """The notifications from ``start`` to ``stop`` page by page (constant memory)."""
-    topics, ids = topics_of(types), stream_ids(streams)
+    """The notifications from ``start`` to ``stop`` page by page (constant memory), of
+    the event types (by name, or by stored ``topics``) and streams when given."""
+    topics, ids = [*topics, *topics_of(types)], stream_ids(streams)
     while True:
         batch = select(store, start, stop, topics, ids, page)
         if batch:

@@ -20,11 +20,16 @@ class Changes:
     table and every removal with one delete.
     """
 
-    def __init__(self, conn: Connection, tables: dict[str, Table]) -> None:
+    def __init__(
+        self, conn: Connection, tables: dict[str, Table], *, keep_originals: bool = False
+    ) -> None:
         self.conn = conn
         self.tables = tables
         self._rows: dict[str, dict[Key, dict[str, Any] | None]] = defaultdict(dict)
         self._dirty: dict[str, set[Key]] = defaultdict(set)
+        self._originals: dict[str, dict[Key, dict[str, Any] | None]] | None = (
+            defaultdict(dict) if keep_originals else None
+        )
 
     def _key(self, name: str, key: Any) -> Key:
         return key if isinstance(key, tuple) else (key,)
@@ -46,10 +51,10 @@ class Changes:
             else select(table).where(columns[0].in_([k[0] for k in wanted]))
         ).mappings():
             found = tuple(row[c.name] for c in columns)
-            self._rows[name][found] = dict(row)
+            self._loaded(name, found, dict(row))
             wanted.discard(found)
         for missing in wanted:
-            self._rows[name][missing] = None
+            self._loaded(name, missing, None)
 
     def get(self, name: str, key: Any) -> dict[str, Any] | None:
         """The row with this primary key (a mutable dict), or None."""
@@ -65,8 +70,13 @@ class Changes:
                 .mappings()
                 .first()
             )
-            cache[key] = dict(found) if found is not None else None
+            self._loaded(name, key, dict(found) if found is not None else None)
         return cache[key]
+
+    def _loaded(self, name: str, key: Key, row: dict[str, Any] | None) -> None:
+        self._rows[name][key] = row
+        if self._originals is not None:
+            self._originals[name][key] = dict(row) if row is not None else None
 
     def put(self, name: str, row: dict[str, Any]) -> dict[str, Any]:
         """Insert or replace ``row``; returns it."""
@@ -89,6 +99,19 @@ class Changes:
         self.get(name, key)
         self._rows[name][key] = None
         self._dirty[name].add(key)
+
+    def diff(self) -> list[tuple[str, Key, dict[str, Any] | None, dict[str, Any] | None]]:
+        """Each changed row as (table, key, before, after), where they differ; needs
+        ``keep_originals`` (a row never read before being put counts as new)."""
+        assert self._originals is not None, "made without keep_originals"
+        found = []
+        for name, keys in self._dirty.items():
+            for key in sorted(keys, key=repr):
+                before = self._originals[name].get(key)
+                after = self._rows[name][key]
+                if before != after:
+                    found.append((name, key, before, after))
+        return found
 
     def flush(self) -> int:
         """Write every changed row; returns how many rows were written or removed."""

@@ -16,12 +16,14 @@ that does not follow its stream's last one or a line out of log order stops it
 with the line number, and nothing of it stays behind. The store must be empty
 unless ``append`` is asked for (then no stream of the file may exist in it). The
 policies are marked as having seen everything imported: their reactions are in
-the file already and must not happen twice.
+the file already and must not happen twice. Import into a store no process is
+serving: a running process's policies remember their position in memory.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 import json
 import sys
@@ -196,9 +198,12 @@ class _Checker:
             originator_id=stream, originator_version=version, topic=topic, state=state
         )
         try:
-            self.store.mapper.to_domain_event(stored)
+            event = self.store.mapper.to_domain_event(stored)
         except Exception as error:  # the state does not make the event it claims
             raise _refuse(number, f"the event does not decode ({error!r})") from None
+        lacking = missing_fields(event)
+        if lacking:
+            raise _refuse(number, f"the event lacks its field(s) {', '.join(lacking)}")
         return stored
 
     def _check_topic(self, number: int, topic: str) -> None:
@@ -319,6 +324,14 @@ def _track(recorder: Any, cursor: Any, consumers: Sequence[str]) -> None:
     if head:
         for name in consumers:  # a consumer's earlier position, if any, is lower
             recorder._insert_tracking(cursor, Tracking(name, head))
+
+
+def missing_fields(event: Any) -> list[str]:
+    """The fields the event's class declares that the decoded (and upcast) state lacks."""
+    if not dataclasses.is_dataclass(event):
+        return []
+    state = vars(event)
+    return [f.name for f in dataclasses.fields(event) if f.name not in state]
 
 
 def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
