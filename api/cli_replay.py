@@ -256,9 +256,7 @@ def into(
     for column in ("change", "table", "key", "columns changed"):
         table.add_column(column)
     for change in result.changes:
-        before, after = change.before or {}, change.after or {}
-        changed = sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
-        table.add_row(change.kind, change.table, repr(change.key), ", ".join(changed))
+        table.add_row(change.kind, change.table, repr(change.key), ", ".join(change.columns))
     out.print(table)
     verb = "written (checkpoint unchanged)" if result.written else "dry run: nothing written"
     console.print(f"[green]{verb}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, delete, select, tuple_
@@ -109,7 +110,7 @@ class Changes:
             for key in sorted(keys, key=repr):
                 before = self._originals[name].get(key)
                 after = self._rows[name][key]
-                if before != after:
+                if comparable(before) != comparable(after):
                     found.append((name, key, before, after))
         return found
 
@@ -127,3 +128,13 @@ class Changes:
             written += len(keys)
         self._dirty.clear()
         return written
+
+
+def comparable(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The row with naive datetimes read as UTC (SQLite gives back naive ones)."""
+    if row is None:
+        return None
+    return {
+        k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
+        for k, v in row.items()
+    }

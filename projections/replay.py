@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.log import pages
-from projections.changes import Changes
+from projections.changes import Changes, comparable
 from projections.projection import Projection
 from projections.runner import ProjectionRunner
 
@@ -22,6 +22,12 @@ class RowChange:
     key: tuple[Any, ...]
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns whose values differ (all of them for an insert or a delete)."""
+        before, after = comparable(self.before) or {}, comparable(self.after) or {}
+        return sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
 
     @property
     def kind(self) -> str:
