@@ -91,3 +91,10 @@ class Settings(BaseSettings):
         le=30 * 24 * 3600,
         description="Lifetime of an issued token, in seconds (60 s to 30 days).",
     )
+    serve_worker: bool = Field(
+        True,
+        description=(
+            "Whether `swarmlog serve` runs the projection worker in its own process (the "
+            "embedded default). Off for API replicas beside dedicated `swarmlog worker`s."
+        ),
+    )

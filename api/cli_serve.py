@@ -18,9 +18,18 @@ console = Console()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run the projection worker in this process (default: SWARMLOG_SERVE_WORKER).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API (GraphiQL in the browser) on the configured stores."""
     settings = Settings()
+    if worker is not None:
+        settings = settings.model_copy(update={"serve_worker": worker})
     token = TokenService(settings).issue("local-admin", "admin")
     console.print(f"GraphiQL: [bold]http://{host}:{port}/graphql[/]")
     console.print("admin token (send as 'Authorization: Bearer <token>'):")

@@ -92,11 +92,13 @@ class Runtime:
         return checks
 
 
-def start(settings: Settings | None = None, *, worker: bool = True) -> Runtime:
+def start(settings: Settings | None = None, *, worker: bool | None = None) -> Runtime:
+    """The wired process; its projection worker runs when ``worker`` (by default when
+    ``settings.serve_worker``)."""
     settings = settings or Settings()
     swarmlog = bootstrap(settings)
     runtime = Runtime(settings, swarmlog, read_side(swarmlog), TokenService(settings))
     swarmlog.bus.after_commit.append(lambda _result: runtime.feed.notify())
-    if worker:
+    if settings.serve_worker if worker is None else worker:
         runtime.start_worker()
     return runtime
