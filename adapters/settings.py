@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-EventStoreKind = Literal["sqlite", "postgres", "memory"]
+EventStoreKind = Literal["sqlite", "postgres", "eventstoredb", "memory"]
 
 
 class Settings(BaseSettings):
@@ -24,7 +24,7 @@ class Settings(BaseSettings):
 
     event_store: EventStoreKind = Field(
         "sqlite",
-        description="Where events are kept: sqlite (embedded), postgres, memory.",
+        description="Where events are kept: sqlite (embedded), postgres, eventstoredb, memory.",
     )
     sqlite_path: Path = Field(Path("var/swarmlog.db"), description="SQLite event store file.")
     postgres_dbname: str = "swarmlog"
@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     postgres_password: str = ""
     postgres_schema: str = Field("", description="PostgreSQL schema for the event tables.")
     postgres_pool_size: int = Field(5, ge=1, le=100)
+    eventstoredb_uri: str | None = Field(
+        None,
+        validation_alias=AliasChoices("EVENTSTOREDB_URI", "SWARMLOG_EVENTSTOREDB_URI"),
+        description=(
+            "EventStoreDB / KurrentDB connection string (esdb://, esdb+discover://, kurrentdb://"
+            "...; credentials as user:password@, TLS with ?tls=true|false)."
+        ),
+    )
+    eventstoredb_root_certificates: str | None = Field(
+        None,
+        description="PEM of the CA that signed the cluster's certificates (when TLS is on).",
+    )
     read_model_url: str = Field(
         "sqlite:///var/read_models.db",
         validation_alias=AliasChoices("READ_MODEL_URL", "SWARMLOG_READ_MODEL_URL"),
