@@ -2,14 +2,22 @@
 
 Lifecycle: created -> queued (or blocked while dependencies are open) ->
 assigned -> running -> completed | failed | cancelled | timed_out. A failed task
-is retried (back to queued) until ``max_retries``; ``requeue`` puts an assigned
-or running task back in the queue when its agent goes away.
+is retried (back to queued) until ``max_retries``, unless its failure was
+reported as not retryable (a permanent failure: another attempt cannot succeed);
+``requeue`` puts an assigned or running task back in the queue when its agent
+goes away.
+
+Schema history (see docs/event-evolution.md): ``Task.Failed`` v2 records
+``retryable``; a v1 event is upcast with ``retryable=True``, which is what every
+failure meant before v2. The aggregate is v2 for its snapshots, which hold the
+new ``retryable`` attribute.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -44,7 +52,16 @@ __all__ = ["FINISHED", "NEXT", "PRIORITY_RANK", "Priority", "Task", "TaskStatus"
 class Task(SwarmlogAggregate):
     """A task. Invariants: ``waiting_on`` is non-empty only while blocked and is
     a subset of ``dependencies``; ``progress`` never decreases within a run;
-    ``retries <= max_retries``; completed, cancelled and timed_out are final."""
+    ``retries <= max_retries``; completed, cancelled and timed_out are final, and
+    so is failed once its retries are used or its failure is not ``retryable``."""
+
+    class_version = 2
+    """v2: the snapshot state has ``retryable`` (v1 snapshots are upcast)."""
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A v1 snapshot predates permanent failures: any failure could be retried."""
+        state["retryable"] = True
 
     class Created(SwarmlogAggregate.Created):
         description: str
@@ -86,8 +103,19 @@ class Task(SwarmlogAggregate):
         duration_seconds: float
 
     class Failed(SwarmlogAggregate.Event):
+        """v2 added ``retryable``: False when the reporter knows another attempt
+        cannot succeed (bad input, say), so the task is final at once."""
+
+        class_version = 2
+
         agent_id: UUID | None
         error: str
+        retryable: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Before v2 every failure could be retried (while retries were left)."""
+            state["retryable"] = True
 
     class Retried(SwarmlogAggregate.Event):
         attempt: int
@@ -173,6 +201,7 @@ class Task(SwarmlogAggregate):
         self.progress = 0
         self.result: str | None = None
         self.error: str | None = None
+        self.retryable = True
         self.created_at: datetime = self.created_on
         self.assigned_at: datetime | None = None
         self.started_at: datetime | None = None
@@ -181,9 +210,11 @@ class Task(SwarmlogAggregate):
 
     @property
     def is_final(self) -> bool:
-        """Completed, cancelled, timed out, or failed with no retries left."""
+        """Completed, cancelled, timed out, or failed with no retries left or for
+        good (a failure that is not retryable)."""
         return self.status in FINISHED or (
-            self.status == TaskStatus.FAILED and self.retries >= self.max_retries
+            self.status == TaskStatus.FAILED
+            and (self.retries >= self.max_retries or not self.retryable)
         )
 
     def _refuse(self, action: str, allowed: Iterable[TaskStatus]) -> InvalidTransition:
@@ -238,16 +269,26 @@ class Task(SwarmlogAggregate):
             timestamp=now,
         )
 
-    def fail(self, error: str) -> None:
+    def fail(self, error: str, retryable: bool = True) -> None:
+        """``retryable=False`` reports a permanent failure: the task will not be retried."""
         if self.status not in HELD:
             raise self._refuse("fail", HELD)
         text(error, "error", 10000)
-        self._fail(agent_id=self.agent_id, error=error)
+        if not isinstance(retryable, bool):
+            raise ValidationError("retryable must be true or false", field="retryable")
+        self._fail(agent_id=self.agent_id, error=error, retryable=retryable)
 
     def retry(self) -> None:
         """Back to queued; refused with RetriesExhausted after max_retries."""
         if self.status != S.FAILED:
             raise self._refuse("retry", [S.FAILED])
+        if not self.retryable:
+            raise InvalidTransition(
+                "cannot retry a task whose failure was reported as not retryable; it stays failed",
+                task_id=str(self.id),
+                current=self.status,
+                retryable=False,
+            )
         if self.retries >= self.max_retries:
             raise RetriesExhausted(
                 f"task has used all {self.max_retries} retries and stays failed",
@@ -351,9 +392,16 @@ class Task(SwarmlogAggregate):
         self.finished_at = timestamp
 
     @event(Failed)
-    def _fail(self, agent_id: UUID | None, error: str, timestamp: datetime | None = None) -> None:
+    def _fail(
+        self,
+        agent_id: UUID | None,
+        error: str,
+        retryable: bool,
+        timestamp: datetime | None = None,
+    ) -> None:
         self.status = S.FAILED.value
         self.error = error
+        self.retryable = retryable
         self.finished_at = timestamp
 
     @event(Retried)

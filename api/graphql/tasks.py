@@ -239,9 +239,14 @@ class TaskMutations:
 
     @strawberry.mutation
     async def fail_task(
-        self, info: Info[Context, Any], task_id: strawberry.ID, error: str = ""
+        self,
+        info: Info[Context, Any],
+        task_id: strawberry.ID,
+        error: str = "",
+        retryable: bool = True,
     ) -> TaskPayload:
-        return await _task_payload(info, FailTask, {"task_id": task_id, "error": error})
+        data = {"task_id": task_id, "error": error, "retryable": retryable}
+        return await _task_payload(info, FailTask, data)
 
     @strawberry.mutation
     async def retry_task(self, info: Info[Context, Any], task_id: strawberry.ID) -> TaskPayload:

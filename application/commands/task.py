@@ -53,6 +53,8 @@ class FailTask(Command):
     permission: ClassVar[str] = "task:fail"
     task_id: UUID
     error: LongText = ""
+    retryable: bool = True
+    """False for a failure no retry can mend (bad input, an impossible request)."""
 
 
 class RetryTask(Command):

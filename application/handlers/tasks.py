@@ -127,7 +127,7 @@ def complete_task(command: CompleteTask, uow: UnitOfWork) -> Task:
 
 def fail_task(command: FailTask, uow: UnitOfWork) -> Task:
     task = uow.get(Task, command.task_id)
-    task.fail(command.error)
+    task.fail(command.error, retryable=command.retryable)
     return task
 
 

@@ -160,3 +160,17 @@ def test_an_unknown_task_is_not_found(api: Api) -> None:
     assert refused["task"] is None
     read = api.graphql("query($id: ID!) { task(id: $id) { id } }", {"id": unknown}, role="viewer")
     assert read["data"]["task"] is None
+
+
+def test_a_failure_reported_as_permanent_cannot_be_retried(api: Api) -> None:
+    agent = api.graphql(SPAWN, {"name": "ada"})["data"]["spawnAgent"]["agent"]["id"]
+    task = api.graphql(CREATE, {"description": "t"})["data"]["createTask"]["task"]["id"]
+    assign = "mutation($t: ID!, $a: ID!) { assignTask(taskId: $t, agentId: $a) { errors {code} } }"
+    assert api.graphql(assign, {"t": task, "a": agent})["data"]["assignTask"]["errors"] == []
+    api.graphql(START, {"task": task})
+    fail = """mutation($t: ID!) { failTask(taskId: $t, error: "bad input", retryable: false) {
+      task { status } errors { code } } }"""
+    assert api.graphql(fail, {"t": task})["data"]["failTask"]["task"]["status"] == "failed"
+    retry = "mutation($t: ID!) { retryTask(taskId: $t) { errors { code } } }"
+    refused = api.graphql(retry, {"t": task})["data"]["retryTask"]["errors"]
+    assert [e["code"] for e in refused] == ["INVALID_TRANSITION"]
