@@ -11,14 +11,14 @@ from uuid import UUID, uuid4
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
 
 from application.commands.base import Command
 from application.idempotency import IdempotencyRecord, fingerprint, record_id
 from application.store import EventStore
 from application.unit_of_work import UnitOfWork
 from domain.base import EventContext, event_context
-from domain.errors import Conflict, DomainError, IdempotencyKeyReused
+from domain.errors import Conflict, DomainError, IdempotencyKeyReused, Unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +74,12 @@ class CommandBus:
         token = event_context.set(context)
         try:
             result = self._run(command, handler, tracking)
+        except PersistenceError as error:  # conflicts (IntegrityError) are handled in _run
+            log.warning("command.unavailable", command=type(command).__name__, error=str(error))
+            raise Unavailable(
+                "the event store cannot be reached; try again (with the same idempotency key, "
+                "a command is applied at most once)"
+            ) from error
         finally:
             event_context.reset(token)
         for hook in self.after_commit:
@@ -108,6 +114,9 @@ class CommandBus:
                 log.info("command.conflict", command=type(command).__name__, attempt=attempt)
                 time.sleep(0.001 * (2**attempt))
                 continue
+            except PersistenceError:
+                self.store.forget([aggregate.id for aggregate in touched])
+                raise
             position = recordings[-1].notification.id if recordings else self.store.head()
             return CommandResult(
                 aggregate_id=subject.id,

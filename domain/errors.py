@@ -71,3 +71,10 @@ class IdempotencyKeyReused(DomainError):
     """The key was first used for a different command."""
 
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class Unavailable(DomainError):
+    """Not a refusal of the domain: a database could not be reached. Nothing is known
+    to have been written; sending the command again with its idempotency key is safe."""
+
+    code = "UNAVAILABLE"

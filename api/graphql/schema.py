@@ -10,6 +10,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 
 from api.graphql.admin import AdminMutations, AdminQueries
 from api.graphql.agents import AgentMutations, AgentQueries
+from api.graphql.coded_errors import CodedErrors
 from api.graphql.complexity import ComplexityLimit
 from api.graphql.log import LogQueries
 from api.graphql.proposals import ProposalMutations, ProposalQueries
@@ -46,5 +47,6 @@ schema = strawberry.Schema(
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         lambda: AddValidationRules(list(LIMITS)),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        CodedErrors,
     ],
 )

@@ -9,9 +9,10 @@ past "not found"; ``atLeast`` is kept at or below the log's head so that a query
 spend its whole visibility timeout waiting for a position that will never be written.
 
 A case fails when the response has a status of 500 or more, when the connection fails,
-or when it carries a GraphQL error that looks internal: one without ``extensions.code``
-that was raised while executing (it has a ``path``) or whose message reads like a Python
-exception. Validation and parse errors (no code, no path) are the client's fault and pass.
+or when it carries a GraphQL error that is internal: coded ``INTERNAL`` (the server masks
+and logs its own faults so), or one without ``extensions.code`` that was raised while
+executing (it has a ``path``) or whose message reads like a Python exception. Validation
+and parse errors (``BAD_REQUEST``) are the client's fault and pass.
 The summary lists every failure with its query; the exit status is 1 when there is any.
 """
 
@@ -267,7 +268,11 @@ def internal_errors(body: Any) -> list[str]:
             found.append(f"an error that is not an object: {error!r:.300}")
             continue
         extensions = error.get("extensions")
-        if isinstance(extensions, dict) and extensions.get("code"):
+        code = extensions.get("code") if isinstance(extensions, dict) else None
+        if code == "INTERNAL":  # the server's own fault, masked and logged by it
+            found.append(f"INTERNAL (path {error.get('path')})")
+            continue
+        if code:
             continue
         message = str(error.get("message", ""))
         if "path" in error or (
@@ -285,10 +290,10 @@ def _count_codes(body: Any, report: Report) -> None:
         if not isinstance(error, dict):
             continue
         code = (error.get("extensions") or {}).get("code")
-        if code:
-            report.coded_errors[code] = report.coded_errors.get(code, 0) + 1
-        elif "path" not in error:
+        if code == "BAD_REQUEST" or (not code and "path" not in error):
             report.client_errors += 1
+        elif code:
+            report.coded_errors[code] = report.coded_errors.get(code, 0) + 1
     data = body.get("data")
     for payload in data.values() if isinstance(data, dict) else []:
         user_errors = payload.get("errors") if isinstance(payload, dict) else None
