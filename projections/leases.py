@@ -8,6 +8,7 @@ the projection over on its next round.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 from pathlib import Path
@@ -63,10 +64,15 @@ class Leases:
         return got
 
     def release_all(self) -> None:
-        if self._postgres:
-            self._conn.execute(text("SELECT pg_advisory_unlock_all()"))
-            self._conn.close()
-        for handle in self._files.values():
-            handle.close()
-        self._files.clear()
-        self.held.clear()
+        """Let go of every lease (closing the lock's connection lets go too, so a dead
+        connection is simply closed)."""
+        try:
+            if self._postgres:
+                with contextlib.suppress(Exception):
+                    self._conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                self._conn.close()
+        finally:
+            for handle in self._files.values():
+                handle.close()
+            self._files.clear()
+            self.held.clear()

@@ -6,6 +6,7 @@ polls where no announcement exists (SQLite).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -19,6 +20,9 @@ from projections.leases import Leases
 from projections.runner import ProjectionRunner
 
 log = structlog.get_logger(__name__)
+
+MIN_BACKOFF = 0.5
+MAX_BACKOFF = 5.0
 
 
 class Waiter:
@@ -58,11 +62,27 @@ class Worker:
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
     def run(self, stop: threading.Event) -> None:
+        """Run until ``stop``. A database out of reach does not end the worker: it
+        lets go of its leases, waits (longer each time, up to ``MAX_BACKOFF``) and
+        starts again; the other workers may have taken its projections meanwhile."""
+        backoff = MIN_BACKOFF
+        while not stop.is_set():
+            try:
+                self._run(stop)
+            except Exception as error:
+                log.warning("worker.failed", error=repr(error), retry_in=backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+            else:
+                return
+
+    def _run(self, stop: threading.Event) -> None:
         """Catch up the projections this worker holds, then wait for more; until ``stop``."""
         leases = Leases(self.runner.engine)
-        channel = getattr(self.runner.store.recorder, "channel_name", None)
-        waiter = Waiter(self.settings, channel, stop)
+        waiter: Waiter | None = None
         try:
+            channel = getattr(self.runner.store.recorder, "channel_name", None)
+            waiter = Waiter(self.settings, channel, stop)
             while not stop.is_set():
                 mine = []
                 for projection in self.runner.projections:
@@ -79,5 +99,8 @@ class Worker:
                     waiter.wait(self.poll_seconds)
         finally:
             log.info("worker.stopping", held=sorted(leases.held))
-            waiter.close()
-            leases.release_all()
+            with contextlib.suppress(Exception):  # the connection may be gone already
+                if waiter is not None:
+                    waiter.close()
+            with contextlib.suppress(Exception):
+                leases.release_all()
