@@ -4,136 +4,27 @@ PostgreSQL read-model database."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-import psycopg
 import pytest
 
-from adapters.auth import TokenService
-from adapters.settings import Settings
-from tests.conftest import postgres_read_model_url
-from tests.support.server import free_port
+from tests.support.cluster import Cluster, running_cluster, wait_for
 
 pytestmark = pytest.mark.postgres
 
-SWARMLOG = str(Path(sys.executable).with_name("swarmlog"))
 SPAWN = """mutation($n: String!) { spawnAgent(name: $n, agentType: "coder",
   capabilities: ["python"], maxLoad: 5) { agent { id } position errors { code } } }"""
 
 
-def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, f"{what} did not happen within {seconds} s"
-        time.sleep(0.05)
-
-
-@dataclass
-class Cluster:
-    env: dict[str, str]
-    tokens: TokenService
-    logs: Path
-    apis: dict[str, tuple[int, subprocess.Popen[bytes]]] = field(default_factory=dict)
-    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        log = (self.logs / f"{name}.log").open("ab")
-        return subprocess.Popen([SWARMLOG, *args], env=self.env, stdout=log, stderr=log)
-
-    def start_api(self, name: str, port: int | None = None) -> None:
-        port = port or free_port()
-        process = self._spawn(name, "serve", "--port", str(port), "--no-worker")
-        self.apis[name] = (port, process)
-
-        def healthy() -> bool:
-            assert process.poll() is None, (self.logs / f"{name}.log").read_text()
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success
-            except httpx.TransportError:
-                return False
-
-        wait_for(healthy, 60, f"API {name} answering")
-
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        worker = self._spawn(f"worker-{len(self.workers)}", "worker", "--poll", "0.05")
-        self.workers.append(worker)
-        return worker
-
-    def graphql(
-        self, api: str, query: str, variables: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        port, _ = self.apis[api]
-        response = httpx.post(
-            f"http://127.0.0.1:{port}/graphql",
-            json={"query": query, "variables": variables or {}},
-            headers={"Authorization": f"Bearer {self.tokens.issue('tester', 'admin')}"},
-            timeout=60,
-        )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        assert "errors" not in body, body
-        return body["data"]
-
-    def kill_api(self, name: str) -> int:
-        port, process = self.apis.pop(name)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-        return port
-
-    def owners(self) -> dict[str, str | None]:
-        rows = self.graphql("a", "{ projectionStatus { name owner lag } }")["projectionStatus"]
-        return {row["name"]: row["owner"] for row in rows}
-
-    def stop(self) -> None:
-        for process in [*(p for _, p in self.apis.values()), *self.workers]:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in [*(p for _, p in self.apis.values()), *self.workers]:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
 @pytest.fixture
 def cluster(postgres: dict[str, Any], tmp_path: Path) -> Iterator[Cluster]:
-    events, reads = f"t_{uuid.uuid4().hex[:12]}", f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(autocommit=True, **postgres) as conn:
-        for schema in (events, reads):
-            conn.execute(f"CREATE SCHEMA {schema}")
-    env = {
-        **os.environ,
-        "SWARMLOG_EVENT_STORE": "postgres",
-        "SWARMLOG_POSTGRES_DBNAME": str(postgres["dbname"]),
-        "SWARMLOG_POSTGRES_HOST": str(postgres["host"]),
-        "SWARMLOG_POSTGRES_PORT": str(postgres["port"]),
-        "SWARMLOG_POSTGRES_USER": str(postgres["user"]),
-        "SWARMLOG_POSTGRES_SCHEMA": events,
-        "READ_MODEL_URL": postgres_read_model_url(reads),
-    }
-    cluster = Cluster(env, TokenService(Settings()), tmp_path)
-    try:
-        cluster.start_api("a")
-        cluster.start_api("b")
-        cluster.start_worker()
-        cluster.start_worker()
+    with running_cluster(postgres, tmp_path) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
-        with psycopg.connect(autocommit=True, **postgres) as conn:
-            for schema in (events, reads):
-                conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def test_concurrent_mutations_through_both_replicas_lose_nothing(cluster: Cluster) -> None:
