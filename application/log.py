@@ -161,6 +161,10 @@ def _stream_notifications(
         return _sqlite_stream_notifications(recorder, ids, start, stop, topics, limit)
     if isinstance(recorder, PostgresApplicationRecorder):
         return _postgres_stream_notifications(recorder, ids, start, stop, topics, limit)
+    by_streams = getattr(recorder, "select_stream_notifications", None)
+    if by_streams is not None:  # EventStoreDB: reads each stream (adapters/eventstoredb.py)
+        found: list[Notification] = by_streams(ids, start, stop, topics, limit)
+        return found
     # the in-memory store: a scan is all there is, and it is small
     wanted = set(ids)
     found = []

@@ -1,7 +1,8 @@
 """The projection worker: runs the projections it holds the lease of until stopped.
 
-It wakes when the event store announces new events (PostgreSQL LISTEN/NOTIFY) and
-polls where no announcement exists (SQLite).
+It wakes when the event store announces new events (PostgreSQL LISTEN/NOTIFY,
+EventStoreDB a catch-up subscription to $all) and polls where no announcement
+exists (SQLite).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import socket
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 import structlog
@@ -28,9 +30,20 @@ MAX_BACKOFF = 5.0
 class Waiter:
     """Sleeps until new events may be there: a NOTIFY, or the poll interval."""
 
-    def __init__(self, settings: Settings, channel: str | None, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        channel: str | None,
+        stop: threading.Event,
+        recorder: Any = None,
+    ) -> None:
         self.stop = stop
         self.conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self.waker: Any = None
+        if settings.event_store == "eventstoredb" and recorder is not None:
+            from adapters.eventstoredb import CatchUpWaker
+
+            self.waker = CatchUpWaker(recorder)
         if settings.event_store == "postgres" and channel:
             self.conn = psycopg.connect(
                 host=settings.postgres_host,
@@ -43,6 +56,9 @@ class Waiter:
             self.conn.execute(f'LISTEN "{channel}"')
 
     def wait(self, seconds: float) -> None:
+        if self.waker is not None:
+            self.waker.wait(seconds)
+            return
         if self.conn is None:
             self.stop.wait(seconds)
             return
@@ -50,6 +66,8 @@ class Waiter:
             pass
 
     def close(self) -> None:
+        if self.waker is not None:
+            self.waker.close()
         if self.conn is not None:
             self.conn.close()
 
@@ -82,7 +100,7 @@ class Worker:
         waiter: Waiter | None = None
         try:
             channel = getattr(self.runner.store.recorder, "channel_name", None)
-            waiter = Waiter(self.settings, channel, stop)
+            waiter = Waiter(self.settings, channel, stop, self.runner.store.recorder)
             while not stop.is_set():
                 mine = []
                 for projection in self.runner.projections:

@@ -299,6 +299,8 @@ def _write_atomically(
             for batch in batches:
                 recorder._insert_stored_events(cursor, batch)
             _track(recorder, cursor, consumers)
+    elif hasattr(recorder, "import_events"):  # EventStoreDB: adapters/eventstoredb.py
+        recorder.import_events([event for batch in batches for event in batch], consumers)
     else:  # the in-memory store: check everything first, then one insert
         everything = [event for batch in batches for event in batch]
         recorder.insert_events(everything)
