@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run serve simulate test lint fuzz-api bench bench-bus bench-projections bench-lag bench-api clean
+.PHONY: setup run serve simulate test lint fuzz-api bench bench-bus bench-projections bench-lag bench-api bench-replay reliability clean
 
 setup: $(STAMP)
 
@@ -31,7 +31,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
-bench: bench-bus bench-projections bench-lag bench-api
+bench: bench-bus bench-projections bench-lag bench-api bench-replay
 
 bench-bus: setup
 	$(BIN)/python -m tests.bench.bench_command_bus
@@ -44,6 +44,14 @@ bench-lag: setup
 
 bench-api: setup
 	$(BIN)/python -m tests.bench.bench_api
+
+bench-replay: setup
+	$(BIN)/python -m tests.bench.bench_replay
+
+# Load, faults and hostile input against real processes on PostgreSQL; one table.
+# It stops and starts this machine's PostgreSQL once (pg_ctlcluster).
+reliability: setup
+	$(BIN)/python -m tests.reliability.run
 
 # A schemathesis run of generated GraphQL operations against the live app.
 fuzz-api: setup

@@ -16,6 +16,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from adapters.settings import Settings
 from api.graphql.context import Context
 from api.graphql.schema import schema
+from api.limits import BodyLimit
 from api.runtime import Runtime, start
 
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         return Context(runtime=state["runtime"], authorization=authorization)
 
     app = FastAPI(title="swarmlog", lifespan=lifespan)
+    app.add_middleware(BodyLimit)
     graphql: GraphQLRouter[Any, Any] = GraphQLRouter(
         schema,
         context_getter=context,

@@ -9,55 +9,48 @@ logged with its traceback and counted, to be found and fixed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
+import strawberry
 import structlog
 from eventsourcing.persistence import PersistenceError
 from graphql import GraphQLError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 log = structlog.get_logger(__name__)
 
 UNREACHABLE = (PersistenceError, DBAPIError, PoolTimeout, ConnectionError, TimeoutError)
 
 
-def coded(error: GraphQLError) -> GraphQLError:
-    if (error.extensions or {}).get("code"):
-        return error
+def code(error: GraphQLError) -> str:
+    """Give ``error`` its stable code, in place (masking a server fault's message); the
+    code it has or was given."""
+    extensions = error.extensions or {}
+    if extensions.get("code"):
+        return str(extensions["code"])
     original = error.original_error
-    if original is None:
-        code, message = "BAD_REQUEST", error.message
+    if original is None or isinstance(original, GraphQLError):
+        found = "BAD_REQUEST"  # a document that does not parse or validate
     elif isinstance(original, UNREACHABLE):
-        code, message = "UNAVAILABLE", "a database cannot be reached; try again"
+        found = "UNAVAILABLE"
+        error.message = "a database cannot be reached; try again"
     else:
         log.error("graphql.internal_error", path=error.path, exc_info=original)
-        code, message = "INTERNAL", "the server failed to answer; it has been logged"
-    return GraphQLError(
-        message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        original_error=original,
-        extensions={**(error.extensions or {}), "code": code},
-    )
+        found = "INTERNAL"
+        error.message = "the server failed to answer; it has been logged"
+    error.extensions = {**extensions, "code": found}
+    return found
 
 
-class CodedErrors(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        context = self.execution_context
-        result: Any = context.result
-        if result is not None and getattr(result, "errors", None):
-            result.errors = [coded(error) for error in result.errors]
-            metrics = getattr(getattr(context.context, "runtime", None), "metrics", None)
-            if metrics is not None:
-                for error in result.errors:
-                    code = error.extensions["code"]
-                    if code in ("BAD_REQUEST", "UNAVAILABLE", "INTERNAL"):
-                        metrics.graphql_errors.labels(code).inc()
-        if context.pre_execution_errors:
-            context.pre_execution_errors = [coded(e) for e in context.pre_execution_errors]
+class CodedSchema(strawberry.Schema):
+    """The schema, with every error it reports coded (see the module docstring)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        context = execution_context.context if execution_context is not None else None
+        metrics = getattr(getattr(context, "runtime", None), "metrics", None)
+        for error in errors:
+            found = code(error)
+            if metrics is not None and found in ("BAD_REQUEST", "UNAVAILABLE", "INTERNAL"):
+                metrics.graphql_errors.labels(found).inc()

@@ -116,3 +116,45 @@ def _page(node: FieldNode) -> int | None:
                 return max(1, min(int(value.value), PAGE_CAP))
             return VARIABLE_PAGE
     return None
+
+
+MAX_INTROSPECTION_DEPTH = 15
+"""GraphiQL's own introspection query goes about 13 deep (its TypeRef fragment nests
+``ofType`` seven times); the depth limit of ordinary fields leaves introspection out."""
+
+
+class IntrospectionDepthLimit(ValidationRule):
+    """Refuses an introspection selection nested deeper than ``MAX_INTROSPECTION_DEPTH``
+    (fragments followed), with the code BAD_REQUEST."""
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        deepest = self._depth(node.selection_set, 0, frozenset())
+        if deepest > MAX_INTROSPECTION_DEPTH:
+            self.report_error(
+                GraphQLError(
+                    f"the operation nests {deepest} deep; at most "
+                    f"{MAX_INTROSPECTION_DEPTH} is allowed",
+                    node,
+                    extensions={"code": "BAD_REQUEST"},
+                )
+            )
+
+    def _depth(self, selections: SelectionSetNode | None, depth: int, seen: frozenset[str]) -> int:
+        if selections is None or depth > MAX_INTROSPECTION_DEPTH:
+            return depth
+        deepest = depth
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                found = self._depth(selection.selection_set, depth + 1, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                found = self._depth(selection.selection_set, depth, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.context.get_fragment(name)
+                if fragment is None or name in seen:
+                    continue
+                found = self._depth(fragment.selection_set, depth, seen | {name})
+            else:
+                continue
+            deepest = max(deepest, found)
+        return deepest

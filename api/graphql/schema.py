@@ -10,8 +10,8 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 
 from api.graphql.admin import AdminMutations, AdminQueries
 from api.graphql.agents import AgentMutations, AgentQueries
-from api.graphql.coded_errors import CodedErrors
-from api.graphql.complexity import ComplexityLimit
+from api.graphql.coded_errors import CodedSchema
+from api.graphql.complexity import ComplexityLimit, IntrospectionDepthLimit
 from api.graphql.log import LogQueries
 from api.graphql.proposals import ProposalMutations, ProposalQueries
 from api.graphql.subscriptions import Subscription
@@ -35,10 +35,15 @@ class Mutation(AgentMutations, SwarmMutations, TaskMutations, ProposalMutations,
     pass
 
 
-LIMITS = (depth_rule(MAX_DEPTH, None, None), aliases_rule(MAX_ALIASES), ComplexityLimit)
+LIMITS = (
+    depth_rule(MAX_DEPTH, None, None),
+    aliases_rule(MAX_ALIASES),
+    ComplexityLimit,
+    IntrospectionDepthLimit,
+)
 """Made once: a validated document is cached under the rules that checked it."""
 
-schema = strawberry.Schema(
+schema = CodedSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
@@ -47,6 +52,5 @@ schema = strawberry.Schema(
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         lambda: AddValidationRules(list(LIMITS)),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        CodedErrors,
     ],
 )

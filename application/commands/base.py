@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.errors import ValidationError
 
@@ -26,6 +26,28 @@ class Command(BaseModel):
     permission: ClassVar[str] = ""
 
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _no_nul_characters(self) -> Command:
+        """No text anywhere in a command (nested JSON values included) may hold a NUL
+        character: PostgreSQL cannot store one in text or jsonb, so such an event
+        could be written and never shown."""
+        for name in type(self).model_fields:
+            if _holds_nul(getattr(self, name)):
+                raise ValidationError(
+                    f"{name} must not contain NUL characters (\\u0000)", field=name
+                )
+        return self
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 C = TypeVar("C", bound=Command)

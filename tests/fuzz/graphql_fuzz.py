@@ -19,6 +19,7 @@ The summary lists every failure with its query; the exit status is 1 when there 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
 import sys
@@ -497,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--verbose", action="store_true", help="keep the server's log of GraphQL errors"
     )
+    parser.add_argument("--json", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
     modes = tuple(MODES) if args.mode == "all" else (args.mode,)
     if not args.verbose:
@@ -510,6 +512,17 @@ def main(argv: list[str] | None = None) -> int:
         args.max_examples, seed_value=args.seed, only=args.only, modes=modes, progress=True
     )
     print(report.summary())
+    if args.json:
+        body = {
+            "operations": report.operations,
+            "cases": report.cases,
+            "coded_errors": report.coded_errors,
+            "client_errors": report.client_errors,
+            "statuses": report.statuses,
+            "findings": [str(finding) for finding in report.findings],
+            "seconds": report.seconds,
+        }
+        args.json.write_text(json.dumps(body, indent=2))
     return 0 if report.ok else 1
 
 

@@ -40,6 +40,7 @@ class Cluster:
     logs: Path
     events_schema: str = ""
     read_schema: str = ""
+    read_database: str | None = None
     apis: dict[str, tuple[int, subprocess.Popen[bytes]]] = field(default_factory=dict)
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
@@ -119,14 +120,31 @@ class Cluster:
 
 @contextmanager
 def running_cluster(
-    postgres: dict[str, Any], logs: Path, *, apis: int = 2, workers: int = 2
+    postgres: dict[str, Any],
+    logs: Path,
+    *,
+    apis: int = 2,
+    workers: int = 2,
+    read_database: bool = False,
 ) -> Iterator[Cluster]:
-    """Fresh schemas for the events and the read models, ``apis`` replicas named a, b,
-    ... and ``workers`` workers; everything stopped and dropped afterwards."""
+    """Fresh schemas for the events and the read models (with ``read_database``, the read
+    models in a database of their own), ``apis`` replicas named a, b, ... and
+    ``workers`` workers; everything stopped and dropped afterwards."""
     events, reads = f"t_{uuid.uuid4().hex[:12]}", f"t_{uuid.uuid4().hex[:12]}"
+    database = f"rm_{uuid.uuid4().hex[:12]}" if read_database else None
     with psycopg.connect(autocommit=True, **postgres) as conn:
-        for schema in (events, reads):
-            conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(f"CREATE SCHEMA {events}")
+        if database:
+            conn.execute(f"CREATE DATABASE {database}")
+        else:
+            conn.execute(f"CREATE SCHEMA {reads}")
+    if database:
+        read_url = (
+            f"postgresql+psycopg://{postgres['user']}@{postgres['host']}:{postgres['port']}"
+            f"/{database}"
+        )
+    else:
+        read_url = postgres_read_model_url(reads)
     env = {
         **os.environ,
         "SWARMLOG_EVENT_STORE": "postgres",
@@ -135,10 +153,11 @@ def running_cluster(
         "SWARMLOG_POSTGRES_PORT": str(postgres["port"]),
         "SWARMLOG_POSTGRES_USER": str(postgres["user"]),
         "SWARMLOG_POSTGRES_SCHEMA": events,
-        "READ_MODEL_URL": postgres_read_model_url(reads),
+        "READ_MODEL_URL": read_url,
     }
     cluster = Cluster(env, TokenService(Settings()), logs, events_schema=events)
     cluster.read_schema = reads
+    cluster.read_database = database
     try:
         for name in "abcdefgh"[:apis]:
             cluster.start_api(name)
@@ -148,5 +167,12 @@ def running_cluster(
     finally:
         cluster.stop()
         with psycopg.connect(autocommit=True, **postgres) as conn:
-            for schema in (events, reads):
-                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+            conn.execute(f"DROP SCHEMA {events} CASCADE")
+            if database:
+                conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                    (database,),
+                )
+                conn.execute(f"DROP DATABASE IF EXISTS {database}")
+            else:
+                conn.execute(f"DROP SCHEMA {reads} CASCADE")
