@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,12 +35,12 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from tests.conftest import PG, postgres_reachable
+from tests.conftest import PG, postgres_reachable, postgres_read_model_url
 from tests.reliability.harness import Outcome, settle
 from tests.reliability.load import drive
 from tests.support.cluster import Cluster, running_cluster, wait_for
 
-console = Console()
+console = Console(width=160)
 Fault = Callable[[Cluster, threading.Event], str]
 """Runs beside the load until the event is set; returns what it did, for the report."""
 
@@ -147,6 +148,19 @@ class Row:
 
 
 @contextmanager
+def fresh_schema() -> Iterator[str]:
+    """A read-model URL on an empty PostgreSQL schema, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield postgres_read_model_url(schema)
+    finally:
+        with psycopg.connect(autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@contextmanager
 def _fault_beside(fault: Fault, cluster: Cluster) -> Iterator[list[str]]:
     done = threading.Event()
     said: list[str] = []
@@ -171,8 +185,8 @@ def run_scenario(scenario: Scenario, clients: int, seconds: float, logs: Path) -
                 seconds=seconds,
             )
         settings = cluster.settings()
-        fresh = f"sqlite:///{logs / (scenario.name.replace(' ', '_') + '.db')}"
-        outcome: Outcome = settle(scenario.name, settings, fresh, ledger, clients)
+        with fresh_schema() as fresh:  # the same dialect as the live read models
+            outcome: Outcome = settle(scenario.name, settings, fresh, ledger, clients)
     verdict = outcome.verdict
     detail = "; ".join([*said, *verdict.lost[:3], *verdict.leaked[:3]])
     if not verdict.read_models_agree:
@@ -183,8 +197,9 @@ def run_scenario(scenario: Scenario, clients: int, seconds: float, logs: Path) -
         ledger.seconds,
         ledger.throughput,
         ledger.p99 * 1000,
-        f"{len(ledger.entries)} mutations, {ledger.requests} requests, "
-        f"{verdict.ambiguous} ambiguous, codes {dict(ledger.codes.most_common(6))}",
+        f"{len(ledger.entries)} mutations / {ledger.requests} requests, "
+        f"{verdict.ambiguous} ambiguous; "
+        + ", ".join(f"{code} {count}" for code, count in ledger.codes.most_common(5)),
         outcome.events_lost,
         outcome.server_errors,
         outcome.ok,
