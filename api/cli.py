@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from adapters.config_check import ConfigurationError, check_command
 from adapters.settings import Settings
 from api.cli_projections import projections_app, worker
 from api.cli_replay import replay_app
@@ -29,8 +30,13 @@ console = Console()
 
 
 @app.callback()
-def main_callback() -> None:
+def main_callback(ctx: typer.Context) -> None:
     """Commands of swarmlog; settings come from SWARMLOG_* environment variables."""
+    try:  # the configuration is checked before any command touches a store
+        check_command(ctx.invoked_subcommand)
+    except ConfigurationError as error:
+        typer.echo(f"invalid configuration: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command("simulate")
