@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import gzip
-import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -59,6 +59,9 @@ def _refuse(line: int, message: str) -> ImportRefused:
 
 
 # ---------------------------------------------------------------------- export
+_NOT_PAYLOAD = frozenset(METADATA + CONTEXT)
+
+
 def export_records(
     store: EventStore,
     *,
@@ -67,7 +70,10 @@ def export_records(
     types: Sequence[str] = (),
     streams: Sequence[Any] = (),
 ) -> Iterator[dict[str, Any]]:
-    """The events of the range as export records, in log order, a page at a time."""
+    """The events of the range as export records, in log order, a page at a time.
+
+    Values are left as the events hold them (UUIDs, datetimes): :func:`encode` writes
+    them as JSON strings."""
     decode = store.mapper.to_domain_event
     for page in pages(store, start=start, stop=stop, types=types, streams=streams):
         for notification in page:
@@ -75,14 +81,14 @@ def export_records(
             fields = vars(event)
             record = {
                 "position": notification.id,
-                "stream": str(notification.originator_id),
+                "stream": notification.originator_id,
                 "version": notification.originator_version,
                 "type": type(event).__qualname__,
-                "timestamp": fields["timestamp"].isoformat(),
+                "timestamp": fields["timestamp"],
                 "actor": fields.get("actor"),
                 "correlation_id": fields.get("correlation_id"),
                 "causation_id": fields.get("causation_id"),
-                "payload": {k: plain(v) for k, v in fields.items() if k not in METADATA + CONTEXT},
+                "payload": {k: v for k, v in fields.items() if k not in _NOT_PAYLOAD},
                 "topic": notification.topic,
             }
             try:
@@ -90,6 +96,11 @@ def export_records(
             except UnicodeDecodeError:  # a compressed or encrypted store
                 record["state_b64"] = base64.b64encode(notification.state).decode("ascii")
             yield record
+
+
+def encode(record: dict[str, Any]) -> bytes:
+    """One JSON line (UTF-8, ending in a newline); UUIDs and datetimes as strings."""
+    return orjson.dumps(record, default=plain, option=orjson.OPT_APPEND_NEWLINE)
 
 
 def export_log(
@@ -104,15 +115,20 @@ def export_log(
 ) -> int:
     """Write the range to ``out`` as JSON Lines; returns how many events."""
     count = 0
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    chunk: list[bytes] = []
     for record in export_records(store, start=start, stop=stop, types=types, streams=streams):
-        out.write(dumps(record))
-        out.write("\n")
-        count += 1
-        if progress is not None and count % BATCH == 0:
-            progress(BATCH)
-    if progress is not None:
-        progress(count % BATCH)
+        chunk.append(encode(record))
+        if len(chunk) == BATCH:
+            out.write(b"".join(chunk).decode("utf-8"))
+            count += len(chunk)
+            chunk.clear()
+            if progress is not None:
+                progress(BATCH)
+    if chunk:
+        out.write(b"".join(chunk).decode("utf-8"))
+        count += len(chunk)
+        if progress is not None:
+            progress(len(chunk))
     return count
 
 
@@ -165,8 +181,8 @@ class _Checker:
 
     def stored_event(self, number: int, text: str) -> StoredEvent:
         try:
-            record = json.loads(text)
-        except json.JSONDecodeError as error:
+            record = orjson.loads(text)
+        except orjson.JSONDecodeError as error:
             if not text.endswith("\n"):
                 raise _refuse(number, "the line is cut short: the file is truncated") from None
             raise _refuse(number, f"not JSON ({error.msg} at column {error.colno})") from None
@@ -330,10 +346,20 @@ def _track(recorder: Any, cursor: Any, consumers: Sequence[str]) -> None:
 
 def missing_fields(event: Any) -> list[str]:
     """The fields the event's class declares that the decoded (and upcast) state lacks."""
-    if not dataclasses.is_dataclass(event):
-        return []
     state = vars(event)
-    return [f.name for f in dataclasses.fields(event) if f.name not in state]
+    return [name for name in _declared(type(event)) if name not in state]
+
+
+_DECLARED: dict[type, tuple[str, ...]] = {}
+
+
+def _declared(kind: type) -> tuple[str, ...]:
+    """The field names an event class declares (remembered per class)."""
+    found = _DECLARED.get(kind)
+    if found is None:
+        fields = dataclasses.fields(kind) if dataclasses.is_dataclass(kind) else ()
+        found = _DECLARED[kind] = tuple(f.name for f in fields)
+    return found
 
 
 def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
