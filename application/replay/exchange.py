@@ -25,12 +25,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 import gzip
+import io
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 from uuid import UUID
 
 import orjson
@@ -105,7 +106,7 @@ def encode(record: dict[str, Any]) -> bytes:
 
 def export_log(
     store: EventStore,
-    out: IO[str],
+    out: IO[str] | IO[bytes],
     *,
     start: int = 1,
     stop: int | None = None,
@@ -113,19 +114,28 @@ def export_log(
     streams: Sequence[Any] = (),
     progress: Progress | None = None,
 ) -> int:
-    """Write the range to ``out`` as JSON Lines; returns how many events."""
+    """Write the range to ``out`` (a binary stream, or a text one) as JSON Lines;
+    returns how many events."""
     count = 0
     chunk: list[bytes] = []
+    text = isinstance(out, io.TextIOBase)
+
+    def write(lines: list[bytes]) -> None:
+        if text:
+            cast(IO[str], out).write(b"".join(lines).decode("utf-8"))
+        else:
+            cast(IO[bytes], out).writelines(lines)
+
     for record in export_records(store, start=start, stop=stop, types=types, streams=streams):
         chunk.append(encode(record))
         if len(chunk) == BATCH:
-            out.write(b"".join(chunk).decode("utf-8"))
+            write(chunk)
             count += len(chunk)
             chunk.clear()
             if progress is not None:
                 progress(BATCH)
     if chunk:
-        out.write(b"".join(chunk).decode("utf-8"))
+        write(chunk)
         count += len(chunk)
         if progress is not None:
             progress(len(chunk))
@@ -133,16 +143,17 @@ def export_log(
 
 
 @contextmanager
-def open_for_writing(path: Path | None, *, compress: bool) -> Iterator[IO[str]]:
-    """A text stream to ``path`` (stdout when None), gzip-compressed when asked."""
+def open_for_writing(path: Path | None, *, compress: bool) -> Iterator[IO[bytes]]:
+    """A binary stream to ``path`` (stdout when None), gzip-compressed when asked."""
     if path is None:
-        yield sys.stdout
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
         return
     if compress:
-        with gzip.open(path, "wt", encoding="utf-8", compresslevel=6) as out:
-            yield out
+        with gzip.open(path, "wb", compresslevel=6) as zipped:
+            yield cast(IO[bytes], zipped)
     else:
-        with path.open("w", encoding="utf-8", buffering=1 << 20) as out:
+        with path.open("wb", buffering=1 << 20) as out:
             yield out
 
 

@@ -52,6 +52,7 @@ from adapters.settings import Settings
 from application.bootstrap import Swarmlog, bootstrap
 from application.policies.reactions import ALL_POLICIES
 from application.replay.exchange import (
+    encode,
     export_log,
     export_records,
     import_log,
@@ -287,12 +288,11 @@ def profile(big: Path, folder: Path) -> None:
     with store_of(Settings(event_store="sqlite", sqlite_path=log)) as app:
         store = app.store
         raw_read(store)
-        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         stages: list[tuple[str, Callable[[], int]]] = [
             ("select_notifications only", lambda: _select_only(store)),
             ("select + decode (the baseline)", lambda: raw_read(store)),
             ("export_records (+ records built)", lambda: sum(1 for _ in export_records(store))),
-            ("+ JSON encoded", lambda: sum(1 for r in export_records(store) if dumps(r))),
+            ("+ JSON encoded", lambda: sum(1 for r in export_records(store) if encode(r))),
             ("+ written: export_log to a file", lambda: export_to(store, path)),
         ]
         console.rule(f"export stages, {PROFILE_SIZE:,} events, SQLite (CPU time, best of 3)")
