@@ -27,6 +27,7 @@ import dataclasses
 import gzip
 import io
 import sys
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -186,7 +187,7 @@ class _Checker:
 
     store: EventStore
     append: bool
-    versions: dict[UUID, int]
+    versions: _Versions
     topics: dict[str, bool]
     last_position: int = 0
 
@@ -246,17 +247,55 @@ class _Checker:
             raise _refuse(number, f"unknown event type {topic!r}")
 
     def _check_version(self, number: int, stream: UUID, version: int) -> None:
-        last = self.versions.get(stream)
+        last = self.versions.last(stream)
+        in_memory = self.versions.lookup is None
+        if last is None and self.append and in_memory and self._exists(stream):
+            last = -1
         if last is None:
             if version != 1:
                 raise _refuse(number, f"stream {stream} starts at version {version}, not 1")
-            if self.append and self.store.recorder.select_events(stream, limit=1):
-                raise _refuse(number, f"stream {stream} already exists in the store")
+        elif version == 1:
+            raise _refuse(number, f"stream {stream} already exists (in the store or the file)")
         elif version == last:
             raise _refuse(number, f"stream {stream} has version {version} twice")
         elif version != last + 1:
             raise _refuse(number, f"stream {stream} goes from version {last} to {version}: a gap")
-        self.versions[stream] = version
+        self.versions.record(stream, version)
+
+    def _exists(self, stream: UUID) -> bool:
+        return bool(self.store.recorder.select_events(stream, limit=1))
+
+
+STREAMS_KEPT = 10_000
+"""Streams whose last version an import keeps in memory; it asks the database for the
+others, so its memory stays flat however many streams a log holds."""
+
+
+class _Versions:
+    """Each stream's last version in the import so far: the ``STREAMS_KEPT`` most
+    recently seen in memory, the others read back through ``lookup`` (the import's own
+    transaction). A stream in the batch not yet written is always among the recent."""
+
+    def __init__(self) -> None:
+        self.recent: OrderedDict[UUID, int] = OrderedDict()
+        self.lookup: Callable[[UUID], int | None] | None = None
+        self.streams = 0
+
+    def last(self, stream: UUID) -> int | None:
+        found = self.recent.get(stream)
+        if found is not None:
+            self.recent.move_to_end(stream)
+            return found
+        return self.lookup(stream) if self.lookup is not None else None
+
+    def record(self, stream: UUID, version: int) -> None:
+        if version == 1:
+            self.streams += 1
+        self.recent[stream] = version
+        self.recent.move_to_end(stream)
+        # never fewer than a batch: the streams of the batch not yet written stay here
+        if self.lookup is not None and len(self.recent) > max(STREAMS_KEPT, BATCH):
+            self.recent.popitem(last=False)
 
 
 def import_log(
@@ -278,7 +317,7 @@ def import_log(
             "or append (no stream of the file may exist in the store then)",
             line=0,
         )
-    checker = _Checker(store, append, versions={}, topics={})
+    checker = _Checker(store, append, versions=_Versions(), topics={})
     count = 0
 
     def batches() -> Iterator[list[StoredEvent]]:
@@ -300,32 +339,60 @@ def import_log(
             if progress is not None:
                 progress(len(batch))
 
-    _write_atomically(store, batches(), consumers)
+    _write_atomically(store, batches(), consumers, checker.versions)
     head = store.head()
     return ImportReport(
         events=count,
-        streams=len(checker.versions),
+        streams=checker.versions.streams,
         first_position=before + 1 if count else before,
         last_position=head,
     )
 
 
 def _write_atomically(
-    store: EventStore, batches: Iterator[list[StoredEvent]], consumers: Sequence[str]
+    store: EventStore,
+    batches: Iterator[list[StoredEvent]],
+    consumers: Sequence[str],
+    versions: _Versions,
 ) -> None:
     """Insert every batch and the consumers' tracking rows in one transaction: an
     error in any batch (or in reading the next) leaves the store as it was."""
     recorder: Any = store.recorder
     if isinstance(recorder, SQLiteApplicationRecorder):
         with recorder.datastore.transaction(commit=True) as cursor:
+            statement = (
+                f"SELECT MAX(originator_version) FROM {recorder.events_table_name} "
+                "WHERE originator_id = ?"
+            )
+
+            def sqlite_last(stream: UUID) -> int | None:
+                cursor.execute(statement, (stream.hex,))
+                row = cursor.fetchone()
+                return None if row is None or row[0] is None else int(row[0])
+
+            versions.lookup = sqlite_last
             for batch in batches:
                 recorder._insert_events(cursor, batch)
             _track(recorder, cursor, consumers)
     elif isinstance(recorder, PostgresApplicationRecorder):
-        with recorder.datastore.transaction(commit=True) as cursor:
+        with recorder.datastore.transaction(commit=True) as pg_cursor:
+            query = SQL(
+                "SELECT MAX(originator_version) AS last FROM {schema}.{table} "
+                "WHERE originator_id = %s"
+            ).format(
+                schema=Identifier(recorder.datastore.schema),
+                table=Identifier(recorder.events_table_name),
+            )
+
+            def postgres_last(stream: UUID) -> int | None:
+                pg_cursor.execute(query, (stream,))
+                row = pg_cursor.fetchone()
+                return None if row is None or row["last"] is None else int(row["last"])
+
+            versions.lookup = postgres_last
             for batch in batches:
-                recorder._insert_stored_events(cursor, batch)
-            _track(recorder, cursor, consumers)
+                recorder._insert_stored_events(pg_cursor, batch)
+            _track(recorder, pg_cursor, consumers)
     elif hasattr(recorder, "import_events"):  # EventStoreDB: adapters/eventstoredb.py
         recorder.import_events([event for batch in batches for event in batch], consumers)
     else:  # the in-memory store: check everything first, then one insert

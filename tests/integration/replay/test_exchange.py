@@ -15,6 +15,7 @@ import pytest
 from adapters.settings import Settings
 from application.bootstrap import Swarmlog, bootstrap, read_side
 from application.policies.reactions import ALL_POLICIES
+from application.replay import exchange
 from application.replay.exchange import (
     ImportRefused,
     export_log,
@@ -201,3 +202,35 @@ def test_a_non_empty_store_is_refused_unless_appending_new_streams(
     assert restarted.policies.catch_up() == 0
     restarted.close()
     other.close()
+
+
+def test_streams_not_kept_in_memory_are_checked_against_the_import_so_far(
+    source: Swarmlog, target: Swarmlog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With room for only 3 streams (and batches of 2), the versions of the others are read back from the
+    import's own transaction: the import is whole, and a gap is still found."""
+    monkeypatch.setattr(exchange, "STREAMS_KEPT", 3)
+    monkeypatch.setattr(exchange, "BATCH", 2)
+    lines = _lines(source)
+    report = import_log(target.store, lines, consumers=POLICIES)
+    assert report.events == len(lines)
+    assert stored(target) == stored(source)
+
+
+def test_a_gap_in_a_stream_long_out_of_memory_is_found(
+    source: Swarmlog, target: Swarmlog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exchange, "STREAMS_KEPT", 3)
+    monkeypatch.setattr(exchange, "BATCH", 2)
+    lines = _lines(source)
+    records = [json.loads(line) for line in lines]
+    # the last event of the first stream, far from its others: drop its version before
+    first = records[0]["stream"]
+    mine = [i for i, r in enumerate(records) if r["stream"] == first]
+    assert len(mine) >= 3
+    victim = mine[-2]
+    bad = [line for i, line in enumerate(lines) if i != victim]
+    with pytest.raises(ImportRefused, match="a gap") as refused:
+        import_log(target.store, bad, consumers=POLICIES)
+    assert refused.value.details["line"] == mine[-1]  # its number, one line up
+    assert target.store.head() == 0
