@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run serve simulate test lint fuzz-api bench bench-bus bench-projections bench-lag bench-api bench-replay reliability clean
+.PHONY: setup run serve simulate test lint fuzz-api bench bench-bus bench-projections bench-lag bench-api bench-replay bench-neural reliability clean
 
 setup: $(STAMP)
 
@@ -31,7 +31,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
-bench: bench-bus bench-projections bench-lag bench-api bench-replay
+bench: bench-bus bench-projections bench-lag bench-api bench-replay bench-neural
 
 bench-bus: setup
 	$(BIN)/python -m tests.bench.bench_command_bus
@@ -44,6 +44,10 @@ bench-lag: setup
 
 bench-api: setup
 	$(BIN)/python -m tests.bench.bench_api
+
+# The neural engine on simulated workloads: accuracy vs Bayes-optimal, calibration, regret.
+bench-neural: setup
+	$(BIN)/python -m tests.bench.bench_neural
 
 bench-replay: setup
 	$(BIN)/python -m tests.bench.bench_replay
