@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
+import structlog
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
@@ -15,6 +16,7 @@ from eventsourcing.application import (
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     Notification,
+    PersistenceError,
     ProcessRecorder,
     Recording,
     Tracking,
@@ -25,6 +27,8 @@ from domain.errors import NotFound
 from domain.proposal import Proposal
 from domain.swarm import Swarm
 from domain.task import Task
+
+log = structlog.get_logger(__name__)
 
 SNAPSHOTTED = (Agent, Swarm, Task, Proposal)
 
@@ -58,7 +62,12 @@ class EventStore(Application[UUID]):
         processing = ProcessingEvent[UUID](tracking=tracking)
         processing.collect_events(*aggregates)
         recordings = self._record(processing)
-        self._take_snapshots(processing)
+        try:
+            self._take_snapshots(processing)
+        except PersistenceError as error:
+            # The events are committed: a snapshot is only a shortcut for loading, and
+            # a missing one is taken again later. The command must not look failed.
+            log.warning("store.snapshot_failed", error=str(error))
         self._notify(recordings)
         return recordings
 

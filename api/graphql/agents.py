@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import strawberry
+from sqlalchemy.exc import DBAPIError
 from strawberry.types import Info
 
 from api.graphql.commands import dispatch
@@ -150,7 +151,10 @@ async def _agent_payload(
 
     def present(result: CommandResult) -> AgentNode:
         agent = runtime.swarmlog.store.load(Agent, result.aggregate_id, copy=False)
-        view = get_agent(runtime.runner.engine, result.aggregate_id)
+        try:  # the agent's swarm is only in the read model; the command is done anyway
+            view = get_agent(runtime.runner.engine, result.aggregate_id)
+        except DBAPIError:
+            view = None
         return AgentNode.from_aggregate(agent, view.swarm_id if view is not None else None)
 
     outcome = await dispatch(info, kind, data, present)

@@ -8,8 +8,10 @@ mutation and its outcome goes into a :class:`Ledger`.
 
 A request that fails without an answer (the connection drops, the server is killed,
 the database is away: ``UNAVAILABLE``) is sent again, with the same idempotency key,
-to the next address; one still unanswered is *ambiguous*: it may or may not have
-been applied. :func:`check` then reads the whole log and holds the ledger to it:
+to the next address. One still unanswered is *ambiguous*: it may or may not have been
+applied; so is one refused after such an attempt, since the refusal may come from the
+lost attempt having been applied (a command without an idempotency key cannot tell).
+:func:`check` then reads the whole log and holds the ledger to it:
 
 * every mutation that returned success has its event in the log exactly once;
 * one that was refused (a coded error) left nothing;
@@ -124,10 +126,13 @@ class Client:
         self.running: list[str] = []
         self.sent = 0
         self.position = 0
+        self.unsure = False
 
     async def post(self, query: str, variables: dict[str, Any]) -> dict[str, Any] | None:
         """The response's body, trying the addresses in turn while none answers (or
-        the answer is UNAVAILABLE); None when none did."""
+        the answer is UNAVAILABLE); None when none did. ``self.unsure`` tells whether an
+        attempt went unanswered: it may have been applied before the answer was lost."""
+        self.unsure = False
         for attempt in range(RETRIES):
             url = self.urls[(self.number + attempt) % len(self.urls)]
             started = time.perf_counter()
@@ -141,6 +146,7 @@ class Client:
             except httpx.TransportError:
                 self.ledger.codes["TRANSPORT"] += 1
                 self.ledger.retried += 1
+                self.unsure = True
                 await asyncio.sleep(min(2.0, 0.05 * 2**attempt))
                 continue
             finally:
@@ -156,6 +162,7 @@ class Client:
                 self.ledger.codes[code] += 1
             if "UNAVAILABLE" in codes:
                 self.ledger.retried += 1
+                self.unsure = True
                 await asyncio.sleep(min(2.0, 0.05 * 2**attempt))
                 continue
             return body
@@ -165,7 +172,12 @@ class Client:
         self, operation: str, query: str, variables: dict[str, Any], subject: str
     ) -> Entry:
         body = await self.post(query, variables)
-        if body is None:
+        refused = body is not None and (
+            body.get("errors") or (body.get("data") or {}).get(operation, {}).get("errors")
+        )
+        if body is None or (refused and self.unsure):
+            # no answer, or a refusal after an attempt whose answer was lost (which may
+            # be the reason for the refusal: the command was applied the first time)
             entry = Entry(operation, subject, "ambiguous")
         elif body.get("errors"):
             entry = Entry(operation, subject, body["errors"][0]["extensions"]["code"])
