@@ -40,7 +40,7 @@ from tests.reliability.harness import Outcome, settle
 from tests.reliability.load import drive
 from tests.support.cluster import Cluster, running_cluster, wait_for
 
-console = Console(width=160)
+console = Console(width=190)
 Fault = Callable[[Cluster, threading.Event], str]
 """Runs beside the load until the event is set; returns what it did, for the report."""
 
@@ -139,6 +139,7 @@ class Row:
     clients: int
     seconds: float
     throughput: float
+    p50_ms: float
     p99_ms: float
     tried: str
     lost: int
@@ -196,6 +197,7 @@ def run_scenario(scenario: Scenario, clients: int, seconds: float, logs: Path) -
         clients,
         ledger.seconds,
         ledger.throughput,
+        ledger.p50 * 1000,
         ledger.p99 * 1000,
         f"{len(ledger.entries)} mutations / {ledger.requests} requests, "
         f"{verdict.ambiguous} ambiguous; "
@@ -225,6 +227,7 @@ def run_hostile(logs: Path) -> list[Row]:
             time.monotonic() - started,
             0.0,
             0.0,
+            0.0,
             summary,
             0,
             0 if tests.returncode == 0 else 1,
@@ -249,6 +252,7 @@ def run_hostile(logs: Path) -> list[Row]:
             time.monotonic() - started,
             cases / max(0.001, time.monotonic() - started),
             0.0,
+            0.0,
             f"{cases} generated operations over {len(report.get('operations', []))} fields",
             0,
             findings,
@@ -261,7 +265,7 @@ def run_hostile(logs: Path) -> list[Row]:
 def print_report(rows: list[Row]) -> None:
     table = Table(title="swarmlog reliability")
     for column in (
-        "scenario", "clients", "s", "req/s", "p99 ms", "tried", "events lost",
+        "scenario", "clients", "s", "req/s", "p50 ms", "p99 ms", "tried", "events lost",
         "server errors", "held",
     ):  # fmt: skip
         table.add_column(column, overflow="fold")
@@ -271,6 +275,7 @@ def print_report(rows: list[Row]) -> None:
             str(row.clients),
             f"{row.seconds:.0f}",
             f"{row.throughput:,.0f}" if row.throughput else "-",
+            f"{row.p50_ms:,.0f}" if row.p50_ms else "-",
             f"{row.p99_ms:,.0f}" if row.p99_ms else "-",
             row.tried + (f" [{row.detail}]" if row.detail else ""),
             str(row.lost),
