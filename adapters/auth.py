@@ -39,10 +39,12 @@ _VIEWER = (
     "expertise:read",
     "metrics:read",
     "events:read",
+    "neural:read",
 )
 
 ROLES: dict[str, tuple[str, ...]] = {
-    # Read-only: every read model, the metrics and the event log.
+    # Read-only: every read model, the metrics, the event log and the neural engine's
+    # predictions and status.
     "viewer": _VIEWER,
     # Runs swarms: every agent, swarm, task and proposal command. Not projections,
     # the audit log, the neural engine, nor system:policy.

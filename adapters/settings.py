@@ -110,3 +110,24 @@ class Settings(BaseSettings):
             "embedded default). Off for API replicas beside dedicated `swarmlog worker`s."
         ),
     )
+    neural_enabled: bool = Field(
+        True,
+        description=(
+            "The neural engine: the `neural` assignment strategy, and `swarmlog serve` "
+            "following the log to train in process."
+        ),
+    )
+    neural_model_dir: Path = Field(
+        Path("var/models"),
+        description="Where model weights are written (found again by checksum); exports too.",
+    )
+    neural_min_confidence: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="Below this confidence the `neural` strategy falls back to capability match.",
+    )
+    neural_update_every: int = Field(
+        256, ge=1, le=1_000_000, description="New examples that trigger an incremental update."
+    )
+    neural_seed: int = Field(0, ge=0, description="Seed of the neural engine's training.")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from adapters.config_check import ConfigurationError, check_command
 from adapters.settings import Settings
+from api.cli_neural import neural_app
 from api.cli_projections import projections_app, worker
 from api.cli_replay import replay_app
 from api.cli_serve import serve
@@ -23,6 +24,7 @@ from application.simulation.runner import SimulationReport, simulate
 app = typer.Typer(help="swarmlog: an event-sourced backend for swarms of AI agents.")
 app.add_typer(projections_app, name="projections")
 app.add_typer(replay_app, name="replay")
+app.add_typer(neural_app, name="neural")
 app.command("worker")(worker)
 app.command("serve")(serve)
 app.command("token")(token)

@@ -32,6 +32,7 @@ class Runtime:
     feed: Feed = field(default_factory=Feed)
     _stop: threading.Event = field(default_factory=threading.Event)
     _worker: threading.Thread | None = None
+    _neural: threading.Thread | None = None
     _rebuilds: dict[str, threading.Thread] = field(default_factory=dict)
     _rebuilds_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -66,10 +67,25 @@ class Runtime:
         self._worker = threading.Thread(target=worker.run, args=(self._stop,), daemon=True)
         self._worker.start()
 
+    def start_neural(self) -> None:
+        """Follow the log with the neural engine in a background thread of this process:
+        it trains as examples arrive and records each version (``NeuralService.follow``)."""
+
+        def follow() -> None:
+            try:
+                self.swarmlog.neural().follow(self._stop)
+            except Exception:
+                log.exception("neural.follow_stopped")
+
+        self._neural = threading.Thread(target=follow, name="neural", daemon=True)
+        self._neural.start()
+
     def stop(self) -> None:
         self._stop.set()
         if self._worker is not None:
             self._worker.join(timeout=30)
+        if self._neural is not None:
+            self._neural.join(timeout=60)
         for thread in list(self._rebuilds.values()):
             thread.join(timeout=30)
         self.runner.engine.dispose()
@@ -92,13 +108,18 @@ class Runtime:
         return checks
 
 
-def start(settings: Settings | None = None, *, worker: bool | None = None) -> Runtime:
+def start(
+    settings: Settings | None = None, *, worker: bool | None = None, neural: bool | None = None
+) -> Runtime:
     """The wired process; its projection worker runs when ``worker`` (by default when
-    ``settings.serve_worker``)."""
+    ``settings.serve_worker``), the neural engine follows the log when ``neural`` (by
+    default when ``settings.neural_enabled``)."""
     settings = settings or Settings()
     swarmlog = bootstrap(settings)
     runtime = Runtime(settings, swarmlog, read_side(swarmlog), TokenService(settings))
     swarmlog.bus.after_commit.append(lambda _result: runtime.feed.notify())
     if settings.serve_worker if worker is None else worker:
         runtime.start_worker()
+    if settings.neural_enabled if neural is None else neural:
+        runtime.start_neural()
     return runtime

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 from uuid import UUID
@@ -15,6 +16,8 @@ from domain.task import Task
 class Choice:
     agent: Agent
     score: float
+    note: str | None = None
+    """Why, when worth recording (``Task.Assigned.note``): e.g. a strategy's fallback."""
 
 
 def coverage(required: Sequence[str], capabilities: Sequence[str]) -> float:
@@ -81,6 +84,23 @@ class RoundRobin:
         chosen = after[0] if after else ready[0]
         self._last[pool] = turn_order(chosen)
         return Choice(chosen, capability_score(task, chosen))
+
+
+@dataclass
+class Deferred:
+    """A strategy built on first use: its module may be costly to import (the neural
+    strategy imports JAX), and most processes never assign with it."""
+
+    name: str
+    build: Callable[[], AssignmentStrategy]
+    _built: AssignmentStrategy | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def choose(self, task: Task, agents: Sequence[Agent], pool: UUID) -> Choice | None:
+        with self._lock:
+            if self._built is None:
+                self._built = self.build()
+        return self._built.choose(task, agents, pool)
 
 
 def default_strategies() -> dict[str, AssignmentStrategy]:

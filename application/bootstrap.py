@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from adapters.event_store import event_store_env
 from adapters.settings import Settings
-from application.assignment import AssignmentStrategy, default_strategies
+from application.assignment import AssignmentStrategy, Deferred, default_strategies
 from application.bus import Clock, CommandBus, CommandResult
 from application.commands import Command
 from application.handlers import all_handlers
@@ -18,6 +19,9 @@ from application.store import EventStore
 from projections.database import read_model_engine
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
+
+if TYPE_CHECKING:  # imported lazily: it imports JAX (about 0.6 s)
+    from adapters.neural.service import NeuralService
 
 log = structlog.get_logger(__name__)
 
@@ -31,9 +35,26 @@ class Swarmlog:
     bus: CommandBus
     policies: PolicyRunner
     strategies: dict[str, AssignmentStrategy]
+    _neural: NeuralService | None = field(default=None, repr=False)
+    _neural_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def handle(self, command: Command, **context: Any) -> CommandResult:
         return self.bus.handle(command, **context)
+
+    def neural(self) -> NeuralService:
+        """The neural engine's service of this process, built on first use (it reads
+        the read-model database for its examples and ``neural_model_dir`` for weights)."""
+        with self._neural_lock:
+            if self._neural is None:
+                from adapters.neural.service import NeuralService
+
+                self._neural = NeuralService(
+                    self.settings,
+                    self.store,
+                    self.handle,
+                    read_model_engine(self.settings.read_model_url),
+                )
+            return self._neural
 
     def close(self) -> None:
         self.store.close()
@@ -60,7 +81,10 @@ def bootstrap(
     runner = PolicyRunner(store, bus, ALL_POLICIES)
     if inline_policies:
         bus.after_commit.append(lambda _result: _catch_up_quietly(runner))
-    return Swarmlog(settings, store, bus, runner, strategies)
+    swarmlog = Swarmlog(settings, store, bus, runner, strategies)
+    if settings.neural_enabled:
+        strategies["neural"] = Deferred("neural", lambda: swarmlog.neural().strategy())
+    return swarmlog
 
 
 def _catch_up_quietly(runner: PolicyRunner) -> None:

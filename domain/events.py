@@ -12,11 +12,19 @@ from domain.access import AccessRefusal
 from domain.agent import Agent
 from domain.base import SwarmlogAggregate
 from domain.errors import ValidationError
+from domain.neural import ModelRegistry
 from domain.proposal import Proposal
 from domain.swarm import Swarm
 from domain.task import Task
 
-AGGREGATES: tuple[type[SwarmlogAggregate], ...] = (Agent, Swarm, Task, Proposal, AccessRefusal)
+AGGREGATES: tuple[type[SwarmlogAggregate], ...] = (
+    Agent,
+    Swarm,
+    Task,
+    Proposal,
+    AccessRefusal,
+    ModelRegistry,
+)
 
 
 def event_classes(aggregates: Iterable[type[SwarmlogAggregate]]) -> list[type]:

@@ -11,6 +11,11 @@ Schema history (see docs/event-evolution.md): ``Task.Failed`` v2 records
 ``retryable``; a v1 event is upcast with ``retryable=True``, which is what every
 failure meant before v2. The aggregate is v2 for its snapshots, which hold the
 new ``retryable`` attribute.
+
+``Task.Assigned`` v2 records ``note``: why the strategy chose as it did when that is
+worth knowing (the ``neural`` strategy's model version and confidence, or its
+fallback to the capability score). A v1 event is upcast with ``note=None``: "not
+recorded". The aggregate is v3 for its snapshots, which hold ``assignment_note``.
 """
 
 from __future__ import annotations
@@ -55,13 +60,19 @@ class Task(SwarmlogAggregate):
     ``retries <= max_retries``; completed, cancelled and timed_out are final, and
     so is failed once its retries are used or its failure is not ``retryable``."""
 
-    class_version = 2
-    """v2: the snapshot state has ``retryable`` (v1 snapshots are upcast)."""
+    class_version = 3
+    """v2: the snapshot state has ``retryable``; v3: ``assignment_note`` (older
+    snapshots are upcast)."""
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """A v1 snapshot predates permanent failures: any failure could be retried."""
         state["retryable"] = True
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """A v2 snapshot predates assignment notes: none was recorded."""
+        state["assignment_note"] = None
 
     class Created(SwarmlogAggregate.Created):
         description: str
@@ -84,9 +95,17 @@ class Task(SwarmlogAggregate):
         remaining: list[UUID]
 
     class Assigned(SwarmlogAggregate.Event):
+        class_version = 2
+
         agent_id: UUID
         strategy: str
         score: float
+        note: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Before v2 no strategy left a note: not recorded."""
+            state["note"] = None
 
     class Started(SwarmlogAggregate.Event):
         pass
@@ -198,6 +217,7 @@ class Task(SwarmlogAggregate):
         self.agent_id: UUID | None = None
         self.assignment_strategy: str | None = None
         self.assignment_score: float | None = None
+        self.assignment_note: str | None = None
         self.progress = 0
         self.result: str | None = None
         self.error: str | None = None
@@ -229,14 +249,22 @@ class Task(SwarmlogAggregate):
         remaining = [d for d in self.waiting_on if d != dependency_id]
         self._resolve(dependency_id=dependency_id, remaining=remaining)
 
-    def assign(self, agent_id: UUID, strategy: str, score: float) -> None:
+    def assign(self, agent_id: UUID, strategy: str, score: float, note: str | None = None) -> None:
+        """``note``: why the strategy chose so (e.g. the neural strategy's fallback)."""
         if self.status == S.BLOCKED:
             raise blocked_refusal(self.id, self.waiting_on)
         if self.status != S.QUEUED:
             raise self._refuse("assign", [S.QUEUED])
         validate_uuid(agent_id, "agent_id")
         text(strategy, "strategy", 64)
-        self._assign(agent_id=agent_id, strategy=strategy, score=validate_float(score, "score"))
+        if note is not None:
+            text(note, "note", 200)
+        self._assign(
+            agent_id=agent_id,
+            strategy=strategy,
+            score=validate_float(score, "score"),
+            note=note,
+        )
 
     def start(self) -> None:
         if self.status != S.ASSIGNED:
@@ -360,12 +388,14 @@ class Task(SwarmlogAggregate):
         agent_id: UUID,
         strategy: str,
         score: float,
+        note: str | None = None,
         timestamp: datetime | None = None,
     ) -> None:
         self.status = S.ASSIGNED.value
         self.agent_id = agent_id
         self.assignment_strategy = strategy
         self.assignment_score = score
+        self.assignment_note = note
         self.assigned_at = timestamp
 
     @event(Started)
@@ -438,6 +468,7 @@ class Task(SwarmlogAggregate):
         self.agent_id = None
         self.assignment_strategy = None
         self.assignment_score = None
+        self.assignment_note = None
         self.assigned_at = None
         self.started_at = None
         self.progress = 0

@@ -42,7 +42,8 @@ def _detail(event: Any) -> str | None:
 
 class AuditProjection(Projection):
     name: ClassVar[str] = "audit"
-    version: ClassVar[int] = 2
+    version: ClassVar[int] = 3
+    """v3: the neural model registry's events are audited too."""
     columns = {"audit_log": _audit_columns}
 
     # Every row is new: nothing to read first, so no prefetch.

@@ -25,6 +25,7 @@ def _task_columns() -> list[Column[Any]]:
         _indexed_id("swarm_id"),
         Column("assignment_strategy", String(64)),
         Column("assignment_score", Float),
+        Column("assignment_note", String(200)),
         Column("progress", Integer, nullable=False),
         Column("retries", Integer, nullable=False),
         Column("max_retries", Integer, nullable=False),
@@ -57,6 +58,7 @@ RELEASED = {
     "agent_id": None,
     "assignment_strategy": None,
     "assignment_score": None,
+    "assignment_note": None,
     "assigned_at": None,
     "started_at": None,
     "progress": 0,
@@ -66,7 +68,8 @@ RELEASED = {
 
 class TasksProjection(Projection):
     name: ClassVar[str] = "tasks"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
+    """v2: ``assignment_note`` (``Task.Assigned`` v2)."""
     columns = {"tasks": _task_columns, "task_dependencies": _dependency_columns}
 
     def prefetch(self, changes: Changes, events: list[Any]) -> None:
@@ -105,6 +108,7 @@ class TasksProjection(Projection):
                 "swarm_id": sid(event.swarm_id),
                 "assignment_strategy": None,
                 "assignment_score": None,
+                "assignment_note": None,
                 "progress": 0,
                 "retries": 0,
                 "max_retries": event.max_retries,
@@ -160,6 +164,7 @@ class TasksProjection(Projection):
             agent_id=sid(event.agent_id),
             assignment_strategy=event.strategy,
             assignment_score=event.score,
+            assignment_note=event.note,
             assigned_at=event.timestamp,
         )
 

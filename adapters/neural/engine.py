@@ -16,7 +16,7 @@ callers never see JAX.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -113,7 +113,7 @@ class ModelVersion:
     """One version of the engine's parameters and what it learned from."""
 
     number: int
-    kind: Literal["full", "incremental"]
+    kind: Literal["full", "incremental", "imported"]
     first_position: int
     last_position: int
     examples: int
@@ -184,8 +184,11 @@ class NeuralEngine:
         )
 
     # ------------------------------------------------------------------ learning
-    def train(self, examples: Sequence[Example]) -> ModelVersion:
-        """Retrain every pattern from scratch on ``examples`` (in log order)."""
+    def train(
+        self, examples: Sequence[Example], on_pattern: Callable[[str], None] | None = None
+    ) -> ModelVersion:
+        """Retrain every pattern from scratch on ``examples`` (in log order);
+        ``on_pattern(pattern)`` is called as each pattern's training ends."""
         c = self.config
         validation: dict[str, dict[str, float]] = {}
         for pattern, model in self.models.items():
@@ -193,6 +196,8 @@ class NeuralEngine:
             found = model.fit(x, y, max_epochs=c.max_epochs, patience=c.patience, holdout=c.holdout)
             if found is not None:
                 validation[pattern] = found.as_dict()
+            if on_pattern is not None:
+                on_pattern(pattern)
         self.pending = []
         first = examples[0].position if examples else 0
         return self._new_version("full", first, examples, validation)
@@ -206,12 +211,19 @@ class NeuralEngine:
         batch, self.pending = self.pending, []
         if self.version is None:
             return self.train(batch)
+        return self.update(batch)
+
+    def update(self, examples: Sequence[Example]) -> ModelVersion:
+        """Update a trained engine on ``examples`` mixed with replayed old ones, now
+        (whatever their number): the new, ``incremental`` version."""
+        self._require()
         for pattern, model in self.models.items():
-            x, y = dataset(pattern, batch, self.mask)
+            x, y = dataset(pattern, examples, self.mask)
             model.update(
                 x, y, epochs=self.config.update_epochs, replay_ratio=self.config.replay_ratio
             )
-        return self._new_version("incremental", batch[0].position, batch, {})
+        first = examples[0].position if examples else 0
+        return self._new_version("incremental", first, examples, {})
 
     def _new_version(
         self,

@@ -3,8 +3,16 @@
 It satisfies :class:`application.assignment.AssignmentStrategy`: among the eligible
 agents (the same :func:`~application.assignment.eligible` rule and turn order as the
 heuristics) it picks the one the engine gives the highest probability of completing
-the task, and scores the choice with that probability. Until the engine has been
-trained it falls back to another strategy (capability match by default).
+the task, and scores the choice with that probability. It falls back to another
+strategy (capability match by default) when no model is active (``engine`` is None,
+untrained, or a callable answering None) or when the recommendation's confidence is
+below ``min_confidence``. Either way the choice carries a note that the handler records
+in ``Task.Assigned.note``: ``model v3, confidence 0.81``, ``fallback: no active
+model`` or ``fallback: confidence 0.12 < 0.2``.
+
+``engine`` may be a callable returning the engine to use now: the
+:class:`~adapters.neural.service.NeuralService` swaps in a new engine when another
+version is activated, and the strategy follows.
 
 The agents' recent outcomes come from ``history`` (agent id -> (latest outcomes,
 attempts), e.g. :meth:`ExampleConsumer.agent_history`), the swarm's facts from
@@ -14,7 +22,7 @@ attempts), e.g. :meth:`ExampleConsumer.agent_history`), the swarm's facts from
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from uuid import UUID
 
 from adapters.neural.engine import NeuralEngine
@@ -44,18 +52,31 @@ def agent_facts(agent: Agent, outcomes: Sequence[int] = (), attempts: int = 0) -
 
 @dataclass
 class NeuralStrategy:
-    engine: NeuralEngine
+    engine: NeuralEngine | Callable[[], NeuralEngine | None] | None
     history: History | None = None
     swarm_of: Callable[[UUID], SwarmFacts] | None = None
     fallback: AssignmentStrategy = field(default_factory=CapabilityMatch)
+    min_confidence: float = 0.0
     name: str = "neural"
+
+    def current(self) -> NeuralEngine | None:
+        """The engine to use now, if one is trained."""
+        engine = self.engine() if callable(self.engine) else self.engine
+        return engine if engine is not None and engine.version is not None else None
+
+    def _fall_back(
+        self, task: Task, agents: Sequence[Agent], pool: UUID, why: str
+    ) -> Choice | None:
+        found = self.fallback.choose(task, agents, pool)
+        return None if found is None else replace(found, note=f"fallback: {why}")
 
     def choose(self, task: Task, agents: Sequence[Agent], pool: UUID) -> Choice | None:
         ready = eligible(agents)
         if not ready:
             return None
-        if self.engine.version is None:
-            return self.fallback.choose(task, agents, pool)
+        engine = self.current()
+        if engine is None:
+            return self._fall_back(task, agents, pool, "no active model")
         ids = [str(a.id) for a in ready]
         known = self.history(ids) if self.history else {}
         candidates = [
@@ -63,6 +84,10 @@ class NeuralStrategy:
             for a in ready
         ]
         swarm = self.swarm_of(pool) if self.swarm_of else SwarmFacts("none", len(agents))
-        (best,) = self.engine.recommend(task_facts(task), candidates, k=1, swarm=swarm)
+        (best,) = engine.recommend(task_facts(task), candidates, k=1, swarm=swarm)
+        if best.confidence < self.min_confidence:
+            why = f"confidence {best.confidence:.2f} < {self.min_confidence:g}"
+            return self._fall_back(task, agents, pool, why)
         chosen = next(a for a in ready if str(a.id) == best.agent_id)
-        return Choice(chosen, best.probability)
+        note = f"model v{best.model_version}, confidence {best.confidence:.2f}"
+        return Choice(chosen, best.probability, note)

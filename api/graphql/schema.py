@@ -13,6 +13,7 @@ from api.graphql.agents import AgentMutations, AgentQueries
 from api.graphql.coded_errors import CodedSchema
 from api.graphql.complexity import ComplexityLimit, IntrospectionDepthLimit
 from api.graphql.log import LogQueries
+from api.graphql.neural import NeuralMutations, NeuralQueries
 from api.graphql.proposals import ProposalMutations, ProposalQueries
 from api.graphql.subscriptions import Subscription
 from api.graphql.swarms import SwarmMutations, SwarmQueries
@@ -26,12 +27,27 @@ CACHED_DOCUMENTS = 1000
 
 
 @strawberry.type
-class Query(AgentQueries, SwarmQueries, TaskQueries, ProposalQueries, LogQueries, AdminQueries):
+class Query(
+    AgentQueries,
+    SwarmQueries,
+    TaskQueries,
+    ProposalQueries,
+    LogQueries,
+    AdminQueries,
+    NeuralQueries,
+):
     pass
 
 
 @strawberry.type
-class Mutation(AgentMutations, SwarmMutations, TaskMutations, ProposalMutations, AdminMutations):
+class Mutation(
+    AgentMutations,
+    SwarmMutations,
+    TaskMutations,
+    ProposalMutations,
+    AdminMutations,
+    NeuralMutations,
+):
     pass
 
 

@@ -48,6 +48,9 @@ class TaskNode:
     max_retries: int
     assignment_strategy: str | None
     assignment_score: float | None
+    assignment_note: str | None = strawberry.field(
+        description="Why the strategy chose so, when recorded (e.g. the neural fallback)."
+    )
     duration_seconds: float | None
     version: int
 
@@ -74,6 +77,7 @@ class TaskNode:
             max_retries=view.max_retries,
             assignment_strategy=view.assignment_strategy,
             assignment_score=view.assignment_score,
+            assignment_note=view.assignment_note,
             duration_seconds=view.duration_seconds,
             version=view.version,
         )
@@ -94,6 +98,7 @@ class TaskNode:
             max_retries=task.max_retries,
             assignment_strategy=task.assignment_strategy,
             assignment_score=task.assignment_score,
+            assignment_note=task.assignment_note,
             duration_seconds=task.duration_seconds,
             version=task.version,
         )

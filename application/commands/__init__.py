@@ -8,6 +8,7 @@ from application.commands.agent import (
     TransitionAgent,
 )
 from application.commands.base import Command, parse_command
+from application.commands.neural import ActivateModelVersion, RecordModelVersion
 from application.commands.policy import (
     CarryOutProposal,
     ReleaseTask,
@@ -39,6 +40,7 @@ from application.commands.task import (
 )
 
 __all__ = [
+    "ActivateModelVersion",
     "AssignTask",
     "CancelTask",
     "CarryOutProposal",
@@ -55,6 +57,7 @@ __all__ = [
     "LeaveSwarm",
     "OptimizeSwarm",
     "PauseAgent",
+    "RecordModelVersion",
     "ReleaseTask",
     "ReportTaskProgress",
     "RequeueTasks",

@@ -8,7 +8,7 @@ from functools import partial
 from application.assignment import AssignmentStrategy
 from application.bus import Handler
 from application.commands import AssignTask, Command
-from application.handlers import agents, policies, proposals, swarms, tasks
+from application.handlers import agents, neural, policies, proposals, swarms, tasks
 
 
 def all_handlers(
@@ -21,4 +21,5 @@ def all_handlers(
         AssignTask: partial(tasks.assign_task, strategies=strategies),
         **proposals.HANDLERS,
         **policies.HANDLERS,
+        **neural.HANDLERS,
     }

@@ -63,7 +63,7 @@ def assign_task(
     else:
         strategy = command.strategy
         choice = _chosen_agent(task, command, uow, strategies)
-    task.assign(choice.agent.id, strategy, round(choice.score, 6))
+    task.assign(choice.agent.id, strategy, round(choice.score, 6), choice.note)
     return task
 
 

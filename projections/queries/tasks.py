@@ -30,6 +30,7 @@ class TaskView:
     swarm_id: str | None
     assignment_strategy: str | None
     assignment_score: float | None
+    assignment_note: str | None
     progress: int
     retries: int
     max_retries: int
@@ -65,6 +66,7 @@ def _task(row: RowMapping) -> TaskView:
         swarm_id=row["swarm_id"],
         assignment_strategy=row["assignment_strategy"],
         assignment_score=row["assignment_score"],
+        assignment_note=row["assignment_note"],
         progress=row["progress"],
         retries=row["retries"],
         max_retries=row["max_retries"],

@@ -38,7 +38,7 @@ THIRD_PARTY_VARIABLES = {
 }
 
 # Commands that are being written now: the service is checked once the command exists.
-PENDING_COMMANDS = {"neural": "the neural CLI (swarmlog neural train) is not merged yet"}
+PENDING_COMMANDS: dict[str, str] = {}
 
 # Typer vendors its click (typer._click) in recent versions: find its UsageError publicly.
 UsageError: type[Exception] = next(

@@ -49,9 +49,15 @@ ENTITY = {
     "castVote": "proposal",
     "closeExpiredProposal": "proposal",
     "rebuildProjection": "projection",
+    "trainNeuralModel": "status",
+    "activateNeuralModel": "status",
+    "exportNeuralModel": "status",
+    "importNeuralModel": "status",
 }
 """Every mutation and the entity field of its payload."""
 
+NEURAL_FILES = ("exportNeuralModel", "importNeuralModel")
+"""Files are not looked up by id: a missing one is MODEL_FILE_INVALID, not NOT_FOUND."""
 HUGE = "x" * 100_000
 LONG = "y" * 10_001
 """Longer than any LongText (a reason, a result, an error: at most 10,000)."""
@@ -536,6 +542,28 @@ CASES = [
     # No VALIDATION here: any name that is not a projection's is NOT_FOUND, however long.
     refused("rebuildProjection", "name-huge", 'name: "<huge>"', NF, "name"),
     refused("rebuildProjection", "name-empty", 'name: ""', NF, "name"),
+    # trainNeuralModel (its one argument is optional; an empty log trains nothing)
+    invalid("trainNeuralModel", "unknown-argument", "epochs: 3", "epochs"),
+    invalid("trainNeuralModel", "full-a-string", 'full: "yes"', "Boolean"),
+    # activateNeuralModel
+    invalid("activateNeuralModel", "missing-version", "", "version"),
+    invalid("activateNeuralModel", "version-a-string", 'version: "one"', "Int"),
+    refused("activateNeuralModel", "unknown-version", "version: 999", NF, "version"),
+    refused("activateNeuralModel", "version-zero", "version: 0", NF, "version"),
+    # exportNeuralModel: paths are confined to the model directory
+    invalid("exportNeuralModel", "missing-path", "", "path"),
+    invalid("exportNeuralModel", "path-a-number", "path: 7", "String"),
+    refused("exportNeuralModel", "path-outside", 'path: "../../etc/passwd"', VAL, "path"),
+    refused("exportNeuralModel", "path-absolute", 'path: "/tmp/x.model"', VAL, "path"),
+    refused("exportNeuralModel", "path-huge", 'path: "<huge>"', VAL, "path"),
+    refused("exportNeuralModel", "no-active-model", 'path: "out.model"', "NO_ACTIVE_MODEL"),
+    # importNeuralModel
+    invalid("importNeuralModel", "missing-path", "", "path"),
+    invalid("importNeuralModel", "path-a-number", "path: 7", "String"),
+    refused("importNeuralModel", "path-outside", 'path: "../x.model"', VAL, "path"),
+    refused(
+        "importNeuralModel", "missing-file", 'path: "nothing-here.model"', "MODEL_FILE_INVALID"
+    ),
 ]
 
 
@@ -635,11 +663,12 @@ def test_the_cases_cover_every_mutation_in_every_way(api: Api) -> None:
     assert schema == set(ENTITY), "ENTITY lists exactly the schema's mutations"
     for field in ENTITY:
         mine = [case for case in CASES if case.field == field]
-        assert any(c.code is None and c.label.startswith("missing") for c in mine), field
+        if field != "trainNeuralModel":  # no required argument to leave out
+            assert any(c.code is None and c.label.startswith("missing") for c in mine), field
         assert any(c.code is None and not c.label.startswith("missing") for c in mine), field
-        if field != "rebuildProjection":
+        if field not in ("rebuildProjection", "trainNeuralModel", "activateNeuralModel"):
             assert any(c.code == "VALIDATION" for c in mine), field
-        if field not in ("spawnAgent", "initSwarm"):
+        if field not in ("spawnAgent", "initSwarm", *NEURAL_FILES, "trainNeuralModel"):
             assert any(c.code == "NOT_FOUND" for c in mine), field
     ids = [case.id for case in CASES]
     assert len(ids) == len(set(ids))

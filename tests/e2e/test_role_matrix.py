@@ -39,6 +39,7 @@ _VIEWER = (
     "expertise:read",
     "metrics:read",
     "events:read",
+    "neural:read",
 )
 GRANTS: dict[str, tuple[str, ...]] = {
     "viewer": _VIEWER,
@@ -128,6 +129,12 @@ MUTATIONS = [
     mutation("closeExpiredProposal", "proposal:close", f'proposalId: "{RID}"', "proposal"),
     # An unknown projection: allowed means refused for another reason, nothing rebuilt.
     mutation("rebuildProjection", "projection:rebuild", 'name: "no-such-projection"', "projection"),
+    # The neural engine: with an empty log nothing trains, no such version, a path
+    # outside the model directory, a missing file: allowed, and nothing written.
+    mutation("trainNeuralModel", "neural:train", "full: false", "status"),
+    mutation("activateNeuralModel", "neural:activate", "version: 999", "status"),
+    mutation("exportNeuralModel", "neural:export", 'path: "../outside.model"', "status"),
+    mutation("importNeuralModel", "neural:import", 'path: "missing.model"', "status"),
 ]
 
 QUERIES = [
@@ -160,6 +167,14 @@ QUERIES = [
     ),
     query("swarmMetrics", "metrics:read", f'swarmId: "{RID}"', "{ __typename }"),
     query("agentExpertise", "expertise:read", f'agentId: "{RID}"', "{ __typename }"),
+    query(
+        "predictTaskOutcome",
+        "neural:read",
+        f'taskId: "{RID}", agentId: "{RID}"',
+        "{ probabilities confidence modelVersion }",
+    ),
+    query("recommendAgents", "neural:read", f'taskId: "{RID}", k: 2', "{ agentId probability }"),
+    query("neuralStatus", "neural:read", "", "{ active history { number kind } }"),
 ]
 
 OPERATIONS = MUTATIONS + QUERIES

@@ -31,6 +31,7 @@ def embedded_settings(directory: Path) -> Settings:
         event_store="sqlite",
         sqlite_path=directory / "events.db",
         read_model_url=f"sqlite:///{directory / 'read_models.db'}",
+        neural_model_dir=directory / "models",
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from domain.access import AccessRefusal
 from domain.agent import Agent
 from domain.base import SwarmlogAggregate
+from domain.neural import ModelRegistry
 from domain.proposal import Proposal
 from domain.swarm import Swarm
 from domain.task import Task
@@ -87,4 +88,7 @@ def test_the_scripted_workload_makes_every_kind_of_event(scripted: Workload) -> 
     never = {Agent.Created, Swarm.Created}  # bases the library adds; never triggered
     # refusals come from the API (tests/e2e/test_role_matrix.py), not from commands
     never |= {AccessRefusal.Created, AccessRefusal.Recorded}
+    # the model registry records what the neural engine trains (tests/integration/neural)
+    never |= {ModelRegistry.Created, ModelRegistry.Opened}
+    never |= {ModelRegistry.VersionRecorded, ModelRegistry.VersionActivated}
     assert made == set(AUDITED_EVENTS) - never

@@ -207,8 +207,8 @@ def test_a_non_empty_store_is_refused_unless_appending_new_streams(
 def test_streams_not_kept_in_memory_are_checked_against_the_import_so_far(
     source: Swarmlog, target: Swarmlog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With room for only 3 streams (and batches of 2), the versions of the others are read back from the
-    import's own transaction: the import is whole, and a gap is still found."""
+    """With room for only 3 streams (and batches of 2), the versions of the others are read
+    back from the import's own transaction: the import is whole, and a gap is still found."""
     monkeypatch.setattr(exchange, "STREAMS_KEPT", 3)
     monkeypatch.setattr(exchange, "BATCH", 2)
     lines = _lines(source)
