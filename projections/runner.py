@@ -45,7 +45,8 @@ class ProjectionRunner:
     # ------------------------------------------------------------------ set-up
     def setup(self) -> None:
         """Create the bookkeeping tables, and generation 1 of each new projection."""
-        catalog.metadata.create_all(self.engine)
+        with self.writer() as conn:  # a write transaction from its start (see database.py)
+            catalog.metadata.create_all(conn)
         for projection in self.projections:
             with self.writer() as conn:
                 if self.status_row(conn, projection.name) is None:

@@ -41,8 +41,10 @@ class ExampleConsumer:
 
     def setup(self) -> None:
         """Create the tables and this consumer's checkpoint row (idempotent)."""
-        tables.metadata.create_all(self.engine)
         with self._writer() as conn:
+            # in the write transaction: on SQLite a deferred one that reads the schema
+            # and then creates a table fails at once when another writer got in between
+            tables.metadata.create_all(conn)
             found = conn.execute(
                 select(tables.checkpoints.c.position).where(tables.checkpoints.c.name == self.name)
             ).first()

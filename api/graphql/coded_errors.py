@@ -32,6 +32,7 @@ def code(error: GraphQLError) -> str:
     if original is None or isinstance(original, GraphQLError):
         found = "BAD_REQUEST"  # a document that does not parse or validate
     elif isinstance(original, UNREACHABLE):
+        log.warning("graphql.unavailable", path=error.path, error=repr(original))
         found = "UNAVAILABLE"
         error.message = "a database cannot be reached; try again"
     else:

@@ -318,6 +318,9 @@ EXPECTED: dict[str, set[str]] = {
     "projection:reset": {ADMIN},
     "audit:read": {ADMIN},
     "neural:train": {ADMIN},
+    "neural:activate": {ADMIN},
+    "neural:export": {ADMIN},
+    "neural:import": {ADMIN},
     # reading
     "agent:read": {VIEWER, OPERATOR, ADMIN},
     "swarm:read": {VIEWER, OPERATOR, ADMIN},
@@ -326,6 +329,7 @@ EXPECTED: dict[str, set[str]] = {
     "expertise:read": {VIEWER, OPERATOR, ADMIN},
     "metrics:read": {VIEWER, OPERATOR, ADMIN},
     "events:read": {VIEWER, OPERATOR, ADMIN},
+    "neural:read": {VIEWER, OPERATOR, ADMIN},
 }
 READS = {permission for permission, roles in EXPECTED.items() if VIEWER in roles}
 

@@ -25,6 +25,7 @@ def expected_task(task: Task) -> TaskView:
         swarm_id=None if task.swarm_id is None else str(task.swarm_id),
         assignment_strategy=task.assignment_strategy,
         assignment_score=task.assignment_score,
+        assignment_note=task.assignment_note,
         progress=task.progress,
         retries=task.retries,
         max_retries=task.max_retries,
