@@ -101,6 +101,12 @@ class CommandBus:
                         version=subject.version,
                     )
                 )
+            names = [
+                type(event).__qualname__
+                for aggregate in touched
+                if not isinstance(aggregate, IdempotencyRecord)
+                for event in aggregate.pending_events
+            ]
             try:
                 recordings = self.store.save(*touched, tracking=tracking)
             except IntegrityError:
@@ -110,6 +116,17 @@ class CommandBus:
                         f"{tracking.application_name} was already processed",
                         already_processed=True,
                     ) from None
+                if self._landed(subject):
+                    # The store retried an insert whose commit had gone through before
+                    # the connection broke: the conflict is with this command itself.
+                    log.warning("command.landed_before_error", command=type(command).__name__)
+                    self.store.forget([aggregate.id for aggregate in touched])  # not cached
+                    return CommandResult(
+                        aggregate_id=subject.id,
+                        version=subject.version,
+                        position=self.store.head(),
+                        events=tuple(names),
+                    )
                 self.store.forget([aggregate.id for aggregate in touched])
                 log.info("command.conflict", command=type(command).__name__, attempt=attempt)
                 time.sleep(0.001 * (2**attempt))
@@ -132,6 +149,22 @@ class CommandBus:
             f"{type(command).__name__} kept conflicting with concurrent changes "
             f"after {self.retries} retries; try again",
             retries=self.retries,
+        )
+
+    def _landed(self, subject: Any) -> bool:
+        """Whether the subject's newest event, as this command would have written it, is
+        in the store already: written by this very command (its causation and
+        correlation ids are this command's own)."""
+        stored = self.store.recorder.select_events(
+            subject.id, gt=subject.version - 1, lte=subject.version, limit=1
+        )
+        if not stored:
+            return False
+        event = self.store.mapper.to_domain_event(stored[0])
+        context = event_context.get()
+        return bool(
+            getattr(event, "causation_id", None) == context.causation_id
+            and getattr(event, "correlation_id", None) == context.correlation_id
         )
 
     def _decide(self, command: Command, handler: Handler) -> tuple[Any, list[Any]]:
