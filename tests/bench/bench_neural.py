@@ -106,7 +106,11 @@ def live(
                 return consumer.agent_history(ids)
 
             app.strategies["neural"] = NeuralStrategy(
-                engine, history, lambda pool, c=consumer: c.swarm_facts(str(pool))
+                engine,
+                history,
+                lambda pool, c=consumer: c.swarm_facts(str(pool)),
+                # as deployed: below this confidence it falls back to the capability score
+                min_confidence=Settings().neural_min_confidence,
             )
             report = simulate(app, config, agents=AGENTS, tasks=tasks, seed=seed, strategy=strategy)
             consumer.catch_up()
