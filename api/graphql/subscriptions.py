@@ -104,33 +104,34 @@ class Subscription:
     async def agent_changed(
         self, info: Info[Context, Any], id: strawberry.ID, after: int | None = None
     ) -> AsyncGenerator[AgentChange, None]:
-        context: Context = info.context
-        await context.read("agent:read", info.field_name)
-        store = context.runtime.swarmlog.store
-        async for event in follow(context, after=after, streams=[id]):
-            agent = await asyncio.to_thread(store.load, Agent, UUID(event.stream_id), event.version)
-            view = await asyncio.to_thread(get_agent, context.runtime.runner.engine, agent.id)
+        engine = info.context.runtime.runner.engine
+        async for event, agent in changes(info, "agent:read", Agent, id, after):
+            view = await asyncio.to_thread(get_agent, engine, agent.id)
             node = AgentNode.from_aggregate(agent, view.swarm_id if view is not None else None)
-            yield AgentChange(event=EventNode.of(event), agent=node)
+            yield AgentChange(event=event, agent=node)
 
     @strawberry.subscription(description="The swarm after each of its events, live.")
     async def swarm_changed(
         self, info: Info[Context, Any], id: strawberry.ID, after: int | None = None
     ) -> AsyncGenerator[SwarmChange, None]:
-        context: Context = info.context
-        await context.read("swarm:read", info.field_name)
-        store = context.runtime.swarmlog.store
-        async for event in follow(context, after=after, streams=[id]):
-            swarm = await asyncio.to_thread(store.load, Swarm, UUID(event.stream_id), event.version)
-            yield SwarmChange(event=EventNode.of(event), swarm=SwarmNode.from_aggregate(swarm))
+        async for event, swarm in changes(info, "swarm:read", Swarm, id, after):
+            yield SwarmChange(event=event, swarm=SwarmNode.from_aggregate(swarm))
 
     @strawberry.subscription(description="The task after each of its events, live.")
     async def task_changed(
         self, info: Info[Context, Any], id: strawberry.ID, after: int | None = None
     ) -> AsyncGenerator[TaskChange, None]:
-        context: Context = info.context
-        await context.read("task:read", info.field_name)
-        store = context.runtime.swarmlog.store
-        async for event in follow(context, after=after, streams=[id]):
-            task = await asyncio.to_thread(store.load, Task, UUID(event.stream_id), event.version)
-            yield TaskChange(event=EventNode.of(event), task=TaskNode.from_aggregate(task))
+        async for event, task in changes(info, "task:read", Task, id, after):
+            yield TaskChange(event=event, task=TaskNode.from_aggregate(task))
+
+
+async def changes(
+    info: Info[Context, Any], permission: str, kind: type, stream: Any, after: int | None
+) -> AsyncGenerator[tuple[EventNode, Any], None]:
+    """Each event of one aggregate's stream, with the aggregate as it was after it."""
+    context: Context = info.context
+    await context.read(permission, info.field_name)
+    store = context.runtime.swarmlog.store
+    async for event in follow(context, after=after, streams=[stream]):
+        found = await asyncio.to_thread(store.load, kind, UUID(event.stream_id), event.version)
+        yield EventNode.of(event), found
