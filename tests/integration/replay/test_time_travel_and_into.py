@@ -96,8 +96,8 @@ def test_a_policy_is_replayed_dry_showing_the_commands_it_would_issue(
     task = create_task(swarmlog)
     finish_task(swarmlog, task, ada)
     workload = next(p for p in ALL_POLICIES if p.name == "agent_workload")
+    head = swarmlog.store.head()
     reactions = list(policy_reactions(swarmlog.store, workload))
     assert [r.event_type for r in reactions] == ["Task.Assigned", "Task.Completed"]
     assert [type(r.command).__name__ for r in reactions] == ["TakeTask", "ReleaseTask"]
-    head = swarmlog.store.head()
     assert swarmlog.store.head() == head  # nothing was written
