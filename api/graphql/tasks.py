@@ -63,45 +63,39 @@ class TaskNode:
 
     @classmethod
     def from_view(cls, view: TaskView) -> TaskNode:
-        return cls(
-            id=strawberry.ID(view.task_id),
-            description=view.description,
-            task_type=view.task_type,
-            priority=view.priority,
-            required_capabilities=list(view.required_capabilities),
-            status=view.status,
-            agent_id=_id(view.agent_id),
-            swarm_id=_id(view.swarm_id),
-            progress=view.progress,
-            retries=view.retries,
-            max_retries=view.max_retries,
-            assignment_strategy=view.assignment_strategy,
-            assignment_score=view.assignment_score,
-            assignment_note=view.assignment_note,
-            duration_seconds=view.duration_seconds,
-            version=view.version,
-        )
+        return cls._of(view.task_id, view)
 
     @classmethod
     def from_aggregate(cls, task: Task) -> TaskNode:
+        return cls._of(task.id, task)
+
+    @classmethod
+    def _of(cls, task_id: Any, source: Any) -> TaskNode:
+        """From a read-model row or the aggregate: both name their fields alike."""
         return cls(
-            id=strawberry.ID(str(task.id)),
-            description=task.description,
-            task_type=task.task_type,
-            priority=task.priority,
-            required_capabilities=list(task.required_capabilities),
-            status=task.status,
-            agent_id=_id(task.agent_id),
-            swarm_id=_id(task.swarm_id),
-            progress=task.progress,
-            retries=task.retries,
-            max_retries=task.max_retries,
-            assignment_strategy=task.assignment_strategy,
-            assignment_score=task.assignment_score,
-            assignment_note=task.assignment_note,
-            duration_seconds=task.duration_seconds,
-            version=task.version,
+            id=strawberry.ID(str(task_id)),
+            required_capabilities=list(source.required_capabilities),
+            agent_id=_id(source.agent_id),
+            swarm_id=_id(source.swarm_id),
+            **{name: getattr(source, name) for name in _SAME},
         )
+
+
+_SAME = (
+    "description",
+    "task_type",
+    "priority",
+    "status",
+    "progress",
+    "retries",
+    "max_retries",
+    "assignment_strategy",
+    "assignment_score",
+    "assignment_note",
+    "duration_seconds",
+    "version",
+)
+"""The fields a task node takes as they are from its source."""
 
 
 @strawberry.type
