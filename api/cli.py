@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from adapters.config_check import ConfigurationError, check_command
+from adapters.config_check import check_command
+from adapters.config_error import ConfigurationError
 from adapters.settings import Settings
 from api.cli_neural import neural_app
 from api.cli_projections import projections_app, worker

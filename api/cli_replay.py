@@ -28,17 +28,12 @@ from rich.table import Table
 from adapters.settings import Settings
 from api.cli_projections import opened
 from application.bootstrap import Swarmlog, bootstrap
-from application.log import aggregate_at, state_of, stream_events
 from application.policies.reactions import ALL_POLICIES
-from application.replay.exchange import (
-    ImportRefused,
-    export_log,
-    import_log,
-    open_for_reading,
-    open_for_writing,
-)
+from application.replay.export import export_log, open_for_writing
+from application.replay.imports import ImportRefused, import_log, open_for_reading
 from application.replay.into import policy_reactions
 from application.replay.verify import verify as verify_log
+from application.time_travel import aggregate_at, state_of, stream_events
 from domain.errors import DomainError
 from projections.replay import replay_into
 

@@ -41,7 +41,7 @@ class Waiter:
         self.conn: psycopg.Connection[tuple[object, ...]] | None = None
         self.waker: Any = None
         if settings.event_store == "eventstoredb" and recorder is not None:
-            from adapters.eventstoredb import CatchUpWaker
+            from adapters.eventstoredb_waker import CatchUpWaker
 
             self.waker = CatchUpWaker(recorder)
         if settings.event_store == "postgres" and channel:

@@ -20,7 +20,8 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from adapters.neural import tables
 from adapters.neural.features import Example, SwarmFacts
-from adapters.neural.tracker import TOPICS, LogTracker, StateChanges, example_of
+from adapters.neural.rows import example_of
+from adapters.neural.tracker import TOPICS, LogTracker, StateChanges
 from application.store import EventStore
 from projections.database import upsert
 

@@ -21,22 +21,12 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from adapters.neural.features import (
-    RECENT_WINDOW,
-    AgentFacts,
-    Candidate,
-    Example,
-    SwarmFacts,
-    TaskFacts,
-    agent_type_index,
-    duration_bucket,
-    recent_success,
-)
+from adapters.neural.features import RECENT_WINDOW, Example
+from adapters.neural.rows import Row, agent_facts_row, example_of
 from domain.agent import ACCEPTS_WORK, Agent
 from domain.swarm import Swarm
 from domain.task import Task
 
-Row = dict[str, Any]
 KINDS = ("swarm", "agent", "task", "attempt")
 HANDLED: tuple[type, ...] = (
     Swarm.Initialized, Swarm.MemberJoined, Swarm.MemberLeft,
@@ -165,7 +155,7 @@ class LogTracker:
         attempt = {
             "agent_id": agent_id,
             "assigned_position": position,
-            "agent": _agent_facts(agent),
+            "agent": agent_facts_row(agent),
             "swarm": {"topology": swarm["topology"] if swarm else "none", "size": len(members)},
             "swarm_id": swarm_id or "",
             "candidates": ready,
@@ -187,7 +177,7 @@ class LogTracker:
             return None
         if agent["load"] >= agent["max_load"]:
             return None
-        return {"agent_id": agent_id, "name": agent["name"], "agent": _agent_facts(agent)}
+        return {"agent_id": agent_id, "name": agent["name"], "agent": agent_facts_row(agent)}
 
     def _task_started(self, _position: int, event: Any) -> None:
         key = str(event.originator_id)
@@ -241,52 +231,6 @@ class LogTracker:
             agent["recent"] = [*agent["recent"], outcome][-RECENT_WINDOW:]
             agent["attempts"] += 1
         self.tables["agent"].touch(agent_id)
-
-
-def _agent_facts(agent: Row) -> Row:
-    return {
-        "agent_type": agent["agent_type"],
-        "capabilities": list(agent["capabilities"]),
-        "load": agent["load"],
-        "max_load": agent["max_load"],
-        "recent_success": recent_success(agent["recent"]),
-        "attempts": agent["attempts"],
-    }
-
-
-def facts_from_row(row: Row) -> AgentFacts:
-    return AgentFacts(
-        agent_type=row["agent_type"],
-        capabilities=tuple(row["capabilities"]),
-        load=int(row["load"]),
-        max_load=int(row["max_load"]),
-        recent_success=float(row["recent_success"]),
-        attempts=int(row["attempts"]),
-    )
-
-
-def example_of(
-    position: int, task_id: str, task: Row, attempt: Row, outcome: int | None, seconds: float | None
-) -> Example:
-    """The example of an attempt that ended at ``position`` (see :class:`Example`)."""
-    agent = facts_from_row(attempt["agent"])
-    return Example(
-        position=position,
-        task_id=task_id,
-        agent_id=attempt["agent_id"],
-        task=TaskFacts(task["task_type"], task["priority"], tuple(task["required_capabilities"])),
-        agent=agent,
-        swarm=SwarmFacts(attempt["swarm"]["topology"], int(attempt["swarm"]["size"])),
-        outcome=outcome,
-        duration_seconds=seconds,
-        duration_bucket=None if seconds is None else duration_bucket(seconds),
-        coordination=agent_type_index(agent.agent_type) if outcome == 1 else None,
-        candidates=tuple(
-            Candidate(c["agent_id"], c["name"], facts_from_row(c["agent"]))
-            for c in attempt["candidates"]
-        ),
-        swarm_id=attempt.get("swarm_id", ""),
-    )
 
 
 _HANDLERS: dict[type, Any] = {

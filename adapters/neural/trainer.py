@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.neural.consumer import ExampleConsumer
-from adapters.neural.engine import ModelVersion, NeuralEngine
+from adapters.neural.engine import NeuralEngine
+from adapters.neural.types import ModelVersion
 
 
 @dataclass

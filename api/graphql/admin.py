@@ -8,14 +8,13 @@ import base64
 import json
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
 from api.graphql.agents import PageInfo
 from api.graphql.context import Context
-from api.graphql.errors import UserError
+from api.graphql.errors import UserError, parse_id
 from domain.errors import DomainError, NotFound, ValidationError
 from projections.queries.audit import MAX_PAGE, AuditCursor, AuditEntry, audit_log
 from projections.queries.expertise import ExpertiseView, agent_expertise
@@ -191,7 +190,7 @@ class AdminQueries:
                 audit_log,
                 context.runtime.runner.engine,
                 actor=actor,
-                stream_id=_uuid(stream_id, "streamId") if stream_id else None,
+                stream_id=str(parse_id(stream_id, "streamId")) if stream_id else None,
                 event_type=event_type,
                 after=cursor,
                 limit=size + 1,
@@ -218,7 +217,7 @@ class AdminQueries:
         context: Context = info.context
         await context.read("metrics:read", info.field_name, "swarm_metrics", at_least)
         try:
-            key = _uuid(swarm_id, "swarmId")
+            key = str(parse_id(swarm_id, "swarmId"))
         except DomainError as error:
             raise context.error(error) from None
         found = await asyncio.to_thread(
@@ -240,7 +239,7 @@ class AdminQueries:
         context: Context = info.context
         await context.read("expertise:read", info.field_name, "expertise", at_least)
         try:
-            key = _uuid(agent_id, "agentId")
+            key = str(parse_id(agent_id, "agentId"))
         except DomainError as error:
             raise context.error(error) from None
         view = await asyncio.to_thread(
@@ -254,13 +253,6 @@ class AdminQueries:
         await context.read("projection:read", info.field_name)
         rows = await asyncio.to_thread(context.runtime.runner.status)
         return [ProjectionStatus.of(row) for row in rows]
-
-
-def _uuid(value: Any, field: str) -> str:
-    try:
-        return str(UUID(str(value)))
-    except ValueError:
-        raise ValidationError(f"{str(value)[:100]!r} is not an id", field=field) from None
 
 
 @strawberry.type

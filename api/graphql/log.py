@@ -12,7 +12,8 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.graphql.context import Context
-from application.log import LoggedEvent, aggregate_at, read_log, state_of
+from application.log import LoggedEvent, read_log
+from application.time_travel import aggregate_at, state_of
 from domain.errors import DomainError
 
 MAX_PAGE = 1000

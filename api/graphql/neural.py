@@ -15,13 +15,12 @@ import asyncio
 import json
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import Context
-from api.graphql.errors import UserError
+from api.graphql.errors import UserError, parse_id
 from domain.errors import DomainError, ValidationError
 
 
@@ -111,13 +110,6 @@ class NeuralFilePayload:
     errors: list[UserError]
 
 
-def _uuid(value: Any, field: str) -> UUID:
-    try:
-        return UUID(str(value))
-    except ValueError:
-        raise ValidationError(f"{str(value)[:100]!r} is not an id", field=field) from None
-
-
 def confined(model_dir: Path, path: str) -> Path:
     """``path`` inside ``model_dir`` (VALIDATION if it would leave it)."""
     if not path.strip() or len(path) > 500 or "\x00" in path:
@@ -140,7 +132,7 @@ class NeuralQueries:
         context: Context = info.context
         await context.read("neural:read", info.field_name)
         try:
-            task, agent = _uuid(task_id, "taskId"), _uuid(agent_id, "agentId")
+            task, agent = parse_id(task_id, "taskId"), parse_id(agent_id, "agentId")
             service = context.runtime.swarmlog.neural()
             found = await asyncio.to_thread(service.predict_outcome, task, agent)
         except DomainError as error:
@@ -161,7 +153,7 @@ class NeuralQueries:
         context: Context = info.context
         await context.read("neural:read", info.field_name)
         try:
-            task = _uuid(task_id, "taskId")
+            task = parse_id(task_id, "taskId")
             service = context.runtime.swarmlog.neural()
             found = await asyncio.to_thread(service.recommend, task, k)
         except DomainError as error:

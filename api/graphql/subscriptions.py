@@ -20,7 +20,7 @@ from strawberry.types import Info
 from api.graphql.agents import AgentNode
 from api.graphql.context import Context
 from api.graphql.log import EventNode
-from api.graphql.swarms import SwarmNode
+from api.graphql.swarm_types import SwarmNode
 from api.graphql.tasks import TaskNode
 from application.log import LoggedEvent, read_log, stream_ids, topics_of
 from domain.agent import Agent

@@ -35,11 +35,12 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.neural.consumer import ExampleConsumer
-from adapters.neural.engine import EngineConfig, NeuralEngine
+from adapters.neural.engine import NeuralEngine
 from adapters.neural.evaluation import heuristic_choosers, neural_chooser, regrets
 from adapters.neural.features import AgentFacts, Example, TaskFacts
 from adapters.neural.metrics import measure
 from adapters.neural.strategy import NeuralStrategy
+from adapters.neural.types import EngineConfig
 from adapters.settings import Settings
 from application.bootstrap import bootstrap
 from application.simulation.config import DEFAULT_CONFIG_PATH, SimulationConfig, load_config

@@ -51,14 +51,8 @@ from typing import Any
 from adapters.settings import Settings
 from application.bootstrap import Swarmlog, bootstrap
 from application.policies.reactions import ALL_POLICIES
-from application.replay.exchange import (
-    encode,
-    export_log,
-    export_records,
-    import_log,
-    open_for_reading,
-    open_for_writing,
-)
+from application.replay.export import encode, export_log, export_records, open_for_writing
+from application.replay.imports import import_log, open_for_reading
 from application.store import EventStore
 from tests.bench.common import console, fresh_settings, report
 from tests.bench.logs import copy_log, prefix_log, simulated_log

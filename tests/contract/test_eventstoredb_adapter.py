@@ -24,7 +24,8 @@ from kurrentdbclient.exceptions import (
 import adapters.eventstoredb as esdb
 from application.bootstrap import Swarmlog, bootstrap
 from application.commands import InitSwarm, JoinSwarm, PauseAgent, SpawnAgent
-from application.replay.exchange import export_log, import_log
+from application.replay.export import export_log
+from application.replay.imports import import_log
 from domain.agent import Agent
 from tests.conftest import Clock
 from tests.contract.conftest import esdb_settings

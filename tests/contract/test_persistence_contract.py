@@ -18,7 +18,8 @@ from eventsourcing.persistence import IntegrityError
 from adapters.settings import Settings
 from application.bootstrap import Swarmlog, read_side
 from application.commands import InitSwarm, PauseAgent, ScaleSwarm, SpawnAgent
-from application.replay.exchange import export_log, import_log
+from application.replay.export import export_log
+from application.replay.imports import import_log
 from domain.agent import Agent
 from domain.errors import Conflict, IdempotencyKeyReused
 from domain.swarm import Swarm

@@ -14,12 +14,9 @@ import typer
 import typer.main
 import yaml
 
-from adapters.config_check import (
-    ConfigurationError,
-    all_variable_names,
-    check_auth,
-    eventstoredb_hosts,
-)
+from adapters.config_check import all_variable_names, check_auth
+from adapters.config_error import ConfigurationError
+from adapters.config_reach import eventstoredb_hosts
 from adapters.settings import Settings
 from api.cli import app
 

@@ -8,13 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from adapters.config_check import (
-    ConfigurationError,
-    check,
-    check_command,
-    eventstoredb_hosts,
-    load_settings,
-)
+from adapters.config_check import check, check_command, load_settings
+from adapters.config_error import ConfigurationError
+from adapters.config_reach import eventstoredb_hosts
 from api.cli import app
 
 pytestmark = pytest.mark.usefixtures("clean_env")

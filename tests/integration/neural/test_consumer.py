@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import Engine
 
 from adapters.neural.consumer import ExampleConsumer
-from adapters.neural.engine import EngineConfig, NeuralEngine
+from adapters.neural.engine import NeuralEngine
 from adapters.neural.trainer import LogTrainer
+from adapters.neural.types import EngineConfig
 from adapters.settings import Settings
 from application.bootstrap import Swarmlog, bootstrap
 from application.simulation.config import load_config

@@ -10,10 +10,11 @@ from uuid import UUID
 import pytest
 
 from adapters.neural.consumer import ExampleConsumer
-from adapters.neural.engine import EngineConfig, ModelVersion, NeuralEngine
+from adapters.neural.engine import NeuralEngine
 from adapters.neural.features import AgentFacts, Candidate, TaskFacts
 from adapters.neural.strategy import NeuralStrategy
 from adapters.neural.trainer import LogTrainer
+from adapters.neural.types import EngineConfig, ModelVersion
 from application.bootstrap import Swarmlog, bootstrap
 from application.commands import (
     AssignTask,

@@ -9,9 +9,9 @@ from uuid import UUID
 import numpy as np
 import pytest
 
-from adapters.neural.engine import EngineConfig
 from adapters.neural.modelfile import ModelFileInvalid
 from adapters.neural.service import NeuralService
+from adapters.neural.types import EngineConfig
 from adapters.settings import Settings
 from application.bootstrap import Swarmlog, bootstrap
 from application.commands import AssignTask, CreateTask, InitSwarm, JoinSwarm, SpawnAgent

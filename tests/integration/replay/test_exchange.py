@@ -15,14 +15,9 @@ import pytest
 from adapters.settings import Settings
 from application.bootstrap import Swarmlog, bootstrap, read_side
 from application.policies.reactions import ALL_POLICIES
-from application.replay import exchange
-from application.replay.exchange import (
-    ImportRefused,
-    export_log,
-    import_log,
-    open_for_reading,
-    open_for_writing,
-)
+from application.replay import imports
+from application.replay.export import export_log, open_for_writing
+from application.replay.imports import ImportRefused, import_log, open_for_reading
 from application.simulation.config import load_config
 from application.simulation.runner import simulate
 from tests.conftest import postgres_settings, sqlite_settings
@@ -209,8 +204,8 @@ def test_streams_not_kept_in_memory_are_checked_against_the_import_so_far(
 ) -> None:
     """With room for only 3 streams (and batches of 2), the versions of the others are read
     back from the import's own transaction: the import is whole, and a gap is still found."""
-    monkeypatch.setattr(exchange, "STREAMS_KEPT", 3)
-    monkeypatch.setattr(exchange, "BATCH", 2)
+    monkeypatch.setattr(imports, "STREAMS_KEPT", 3)
+    monkeypatch.setattr(imports, "BATCH", 2)
     lines = _lines(source)
     report = import_log(target.store, lines, consumers=POLICIES)
     assert report.events == len(lines)
@@ -220,8 +215,8 @@ def test_streams_not_kept_in_memory_are_checked_against_the_import_so_far(
 def test_a_gap_in_a_stream_long_out_of_memory_is_found(
     source: Swarmlog, target: Swarmlog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(exchange, "STREAMS_KEPT", 3)
-    monkeypatch.setattr(exchange, "BATCH", 2)
+    monkeypatch.setattr(imports, "STREAMS_KEPT", 3)
+    monkeypatch.setattr(imports, "BATCH", 2)
     lines = _lines(source)
     records = [json.loads(line) for line in lines]
     # the last event of the first stream, far from its others: drop its version before

@@ -9,9 +9,9 @@ import pytest
 
 from application.bootstrap import Swarmlog, read_side
 from application.commands import PauseAgent, ResumeAgent
-from application.log import aggregate_at, state_of
 from application.policies.reactions import ALL_POLICIES
 from application.replay.into import policy_reactions
+from application.time_travel import aggregate_at, state_of
 from domain.errors import NotFound, ValidationError
 from projections.replay import replay_into
 from tests.conftest import Clock

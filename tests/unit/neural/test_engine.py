@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from adapters.neural.engine import EngineConfig, NeuralEngine, NotTrained
+from adapters.neural.engine import NeuralEngine
 from adapters.neural.features import (
     AGENT_TYPES,
     AgentFacts,
@@ -18,6 +18,7 @@ from adapters.neural.features import (
     TaskFacts,
 )
 from adapters.neural.replay import ReplayBuffer
+from adapters.neural.types import EngineConfig, NotTrained
 
 FAST = EngineConfig(hidden=32, max_epochs=8, patience=3, update_every=64)
 TYPES = ("coder", "tester", "documenter")

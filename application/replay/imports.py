@@ -1,15 +1,4 @@
-"""Export the log as JSON Lines, and import such a file into a store.
-
-One line per event, in log order::
-
-    {"position": 7, "stream": "…", "version": 2, "type": "Task.Assigned",
-     "timestamp": "…", "actor": "…", "correlation_id": "…", "causation_id": "…",
-     "payload": {…}, "topic": "domain.task:Task.Assigned", "state": "{…}"}
-
-``payload`` is for people and tools; ``topic`` and ``state`` are the stored event
-verbatim (the library's JSON), which is what an import writes back: streams,
-versions, timestamps, metadata and class versions (for upcasting) come through
-unchanged, whatever store they came from and go to.
+"""Import a JSON Lines export (see :mod:`application.replay.export`) into a store.
 
 An import is one transaction: a malformed line, an unknown event type, a version
 that does not follow its stream's last one or a line out of log order stops it
@@ -25,29 +14,22 @@ from __future__ import annotations
 import base64
 import dataclasses
 import gzip
-import io
-import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import StoredEvent, Tracking
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
-from psycopg.sql import SQL, Identifier
 
-from application.log import CONTEXT, METADATA, pages, plain
+from application.replay.export import BATCH, Progress
+from application.replay.import_transaction import write_atomically
 from application.store import EventStore
 from domain.errors import DomainError
-
-BATCH = 1000
-Progress = Callable[[int], None]
 
 
 class ImportRefused(DomainError):
@@ -58,104 +40,6 @@ class ImportRefused(DomainError):
 
 def _refuse(line: int, message: str) -> ImportRefused:
     return ImportRefused(f"line {line}: {message}", line=line)
-
-
-# ---------------------------------------------------------------------- export
-_NOT_PAYLOAD = frozenset(METADATA + CONTEXT)
-
-
-def export_records(
-    store: EventStore,
-    *,
-    start: int = 1,
-    stop: int | None = None,
-    types: Sequence[str] = (),
-    streams: Sequence[Any] = (),
-) -> Iterator[dict[str, Any]]:
-    """The events of the range as export records, in log order, a page at a time.
-
-    Values are left as the events hold them (UUIDs, datetimes): :func:`encode` writes
-    them as JSON strings."""
-    decode = store.mapper.to_domain_event
-    for page in pages(store, start=start, stop=stop, types=types, streams=streams):
-        for notification in page:
-            event = decode(notification)
-            fields = vars(event)
-            record = {
-                "position": notification.id,
-                "stream": notification.originator_id,
-                "version": notification.originator_version,
-                "type": type(event).__qualname__,
-                "timestamp": fields["timestamp"],
-                "actor": fields.get("actor"),
-                "correlation_id": fields.get("correlation_id"),
-                "causation_id": fields.get("causation_id"),
-                "payload": {k: v for k, v in fields.items() if k not in _NOT_PAYLOAD},
-                "topic": notification.topic,
-            }
-            try:
-                record["state"] = notification.state.decode("utf-8")
-            except UnicodeDecodeError:  # a compressed or encrypted store
-                record["state_b64"] = base64.b64encode(notification.state).decode("ascii")
-            yield record
-
-
-def encode(record: dict[str, Any]) -> bytes:
-    """One JSON line (UTF-8, ending in a newline); UUIDs and datetimes as strings."""
-    return orjson.dumps(record, default=plain, option=orjson.OPT_APPEND_NEWLINE)
-
-
-def export_log(
-    store: EventStore,
-    out: IO[str] | IO[bytes],
-    *,
-    start: int = 1,
-    stop: int | None = None,
-    types: Sequence[str] = (),
-    streams: Sequence[Any] = (),
-    progress: Progress | None = None,
-) -> int:
-    """Write the range to ``out`` (a binary stream, or a text one) as JSON Lines;
-    returns how many events."""
-    count = 0
-    chunk: list[bytes] = []
-    text = isinstance(out, io.TextIOBase)
-
-    def write(lines: list[bytes]) -> None:
-        if text:
-            cast(IO[str], out).write(b"".join(lines).decode("utf-8"))
-        else:
-            cast(IO[bytes], out).writelines(lines)
-
-    for record in export_records(store, start=start, stop=stop, types=types, streams=streams):
-        chunk.append(encode(record))
-        if len(chunk) == BATCH:
-            write(chunk)
-            count += len(chunk)
-            chunk.clear()
-            if progress is not None:
-                progress(BATCH)
-    if chunk:
-        write(chunk)
-        count += len(chunk)
-        if progress is not None:
-            progress(len(chunk))
-    return count
-
-
-@contextmanager
-def open_for_writing(path: Path | None, *, compress: bool) -> Iterator[IO[bytes]]:
-    """A binary stream to ``path`` (stdout when None), gzip-compressed when asked."""
-    if path is None:
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
-        return
-    if compress:
-        with gzip.open(path, "wb", compresslevel=6) as zipped:
-            yield cast(IO[bytes], zipped)
-    else:
-        with path.open("wb", buffering=1 << 20) as out:
-            yield out
 
 
 @contextmanager
@@ -171,7 +55,6 @@ def open_for_reading(path: Path) -> Iterator[IO[str]]:
             yield stream
 
 
-# ---------------------------------------------------------------------- import
 @dataclass(frozen=True)
 class ImportReport:
     events: int
@@ -339,7 +222,7 @@ def import_log(
             if progress is not None:
                 progress(len(batch))
 
-    _write_atomically(store, batches(), consumers, checker.versions)
+    write_atomically(store, batches(), consumers, checker.versions)
     head = store.head()
     return ImportReport(
         events=count,
@@ -347,79 +230,6 @@ def import_log(
         first_position=before + 1 if count else before,
         last_position=head,
     )
-
-
-def _write_atomically(
-    store: EventStore,
-    batches: Iterator[list[StoredEvent]],
-    consumers: Sequence[str],
-    versions: _Versions,
-) -> None:
-    """Insert every batch and the consumers' tracking rows in one transaction: an
-    error in any batch (or in reading the next) leaves the store as it was."""
-    recorder: Any = store.recorder
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        with recorder.datastore.transaction(commit=True) as cursor:
-            statement = (
-                f"SELECT MAX(originator_version) FROM {recorder.events_table_name} "
-                "WHERE originator_id = ?"
-            )
-
-            def sqlite_last(stream: UUID) -> int | None:
-                cursor.execute(statement, (stream.hex,))
-                row = cursor.fetchone()
-                return None if row is None or row[0] is None else int(row[0])
-
-            versions.lookup = sqlite_last
-            for batch in batches:
-                recorder._insert_events(cursor, batch)
-            _track(recorder, cursor, consumers)
-    elif isinstance(recorder, PostgresApplicationRecorder):
-        with recorder.datastore.transaction(commit=True) as pg_cursor:
-            query = SQL(
-                "SELECT MAX(originator_version) AS last FROM {schema}.{table} "
-                "WHERE originator_id = %s"
-            ).format(
-                schema=Identifier(recorder.datastore.schema),
-                table=Identifier(recorder.events_table_name),
-            )
-
-            def postgres_last(stream: UUID) -> int | None:
-                pg_cursor.execute(query, (stream,))
-                row = pg_cursor.fetchone()
-                return None if row is None or row["last"] is None else int(row["last"])
-
-            versions.lookup = postgres_last
-            for batch in batches:
-                recorder._insert_stored_events(pg_cursor, batch)
-            _track(recorder, pg_cursor, consumers)
-    elif hasattr(recorder, "import_events"):  # EventStoreDB: adapters/eventstoredb.py
-        recorder.import_events([event for batch in batches for event in batch], consumers)
-    else:  # the in-memory store: check everything first, then one insert
-        everything = [event for batch in batches for event in batch]
-        recorder.insert_events(everything)
-        head = store.head()
-        for name in consumers:
-            if head:
-                recorder.insert_tracking(Tracking(name, head))
-
-
-def _track(recorder: Any, cursor: Any, consumers: Sequence[str]) -> None:
-    """Mark each consumer as having processed the log up to its new head."""
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        cursor.execute(recorder.select_max_notification_id_statement)
-        head = cursor.fetchone()[0] or 0
-    else:
-        cursor.execute(
-            SQL("SELECT MAX(notification_id) AS head FROM {schema}.{table}").format(
-                schema=Identifier(recorder.datastore.schema),
-                table=Identifier(recorder.events_table_name),
-            )
-        )
-        head = cursor.fetchone()["head"] or 0
-    if head:
-        for name in consumers:  # a consumer's earlier position, if any, is lower
-            recorder._insert_tracking(cursor, Tracking(name, head))
 
 
 def missing_fields(event: Any) -> list[str]:
