@@ -73,3 +73,13 @@ Feature: The GraphQL API
       When I spawn the agent "ada"
       Then reading the agent "ada" at the position of that spawn shows it ready
       And the agents listed at the position of that spawn are "ada"
+
+  Rule: Positions are 64-bit, as an EventStoreDB log's are once it passes 2 GiB
+
+    Scenario: A log past position 2^40 is written to and read from exactly
+      Given I am an operator
+      And a store whose log holds the agent "ada" and has been moved past position 1099511627776
+      When I spawn the agent "bob"
+      Then the position of that spawn is past 1099511627776
+      And reading the agent "bob" at the position of that spawn shows it ready
+      And the agents listed at the position of that spawn are "ada" and "bob"

@@ -1,8 +1,9 @@
-"""The projections' own bookkeeping: status and checkpoint, and parked (dead-letter) events."""
+"""The projections' own bookkeeping: status and checkpoint, and parked (dead-letter) events.
+Positions are 64-bit (see positions.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -12,11 +13,11 @@ status = Table(
     Column("name", String(100), primary_key=True),
     Column("version", Integer, nullable=False),
     Column("generation", Integer, nullable=False),
-    Column("checkpoint", Integer, nullable=False, default=0),
+    Column("checkpoint", BigInteger, nullable=False, default=0),
     Column("state", String(20), nullable=False, default="running"),
     Column("building_generation", Integer),
     Column("building_version", Integer),
-    Column("building_checkpoint", Integer),
+    Column("building_checkpoint", BigInteger),
     Column("last_error", Text),
     Column("owner", String(200)),
     Column("updated_at", DateTime(timezone=True)),
@@ -26,7 +27,7 @@ dead_letters = Table(
     "projection_dead_letters",
     metadata,
     Column("projection", String(100), primary_key=True),
-    Column("position", Integer, primary_key=True),
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
     Column("event_type", String(200), nullable=False),
     Column("originator_id", String(36), nullable=False),
     Column("originator_version", Integer, nullable=False),

@@ -23,6 +23,7 @@ from application.store import EventStore
 from projections import catalog, poison, status
 from projections.batch import Batch, CheckpointMoved, Lane, Progress, ProjectorFailed, now
 from projections.changes import Changes
+from projections.positions import widen_positions
 from projections.projection import Projection, physical_name
 
 log = structlog.get_logger(__name__)
@@ -47,6 +48,7 @@ class ProjectionRunner:
         """Create the bookkeeping tables, and generation 1 of each new projection."""
         with self.writer() as conn:  # a write transaction from its start (see database.py)
             catalog.metadata.create_all(conn)
+            widen_positions(conn, catalog.metadata)
         for projection in self.projections:
             with self.writer() as conn:
                 if self.status_row(conn, projection.name) is None:

@@ -24,6 +24,7 @@ from adapters.neural.rows import example_of
 from adapters.neural.tracker import TOPICS, LogTracker, StateChanges
 from application.store import EventStore
 from projections.database import upsert
+from projections.positions import widen_positions
 
 
 class CheckpointMoved(Exception):
@@ -46,6 +47,7 @@ class ExampleConsumer:
             # in the write transaction: on SQLite a deferred one that reads the schema
             # and then creates a table fails at once when another writer got in between
             tables.metadata.create_all(conn)
+            widen_positions(conn, tables.metadata)
             found = conn.execute(
                 select(tables.checkpoints.c.position).where(tables.checkpoints.c.name == self.name)
             ).first()

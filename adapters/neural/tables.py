@@ -8,7 +8,7 @@ event that ended it (which makes a replayed insert a no-op, never a duplicate).
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table
+from sqlalchemy import JSON, BigInteger, Column, Float, Integer, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -16,7 +16,7 @@ checkpoints = Table(
     "neural_checkpoints",
     metadata,
     Column("name", String(64), primary_key=True),
-    Column("position", Integer, nullable=False),
+    Column("position", BigInteger, nullable=False),
 )
 
 state = Table(
@@ -32,7 +32,7 @@ examples = Table(
     "neural_examples",
     metadata,
     Column("consumer", String(64), primary_key=True),
-    Column("position", Integer, primary_key=True),
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
     Column("task_id", String(64), nullable=False),
     Column("agent_id", String(64), nullable=False),
     Column("facts", JSON, nullable=False),

@@ -15,6 +15,7 @@ from strawberry.types import Info
 from api.graphql.agents import PageInfo
 from api.graphql.context import Context
 from api.graphql.errors import UserError, parse_id
+from api.graphql.scalars import Position
 from domain.errors import DomainError, NotFound, ValidationError
 from projections.queries.audit import MAX_PAGE, AuditCursor, AuditEntry, audit_log
 from projections.queries.expertise import ExpertiseView, agent_expertise
@@ -125,9 +126,11 @@ class ProjectionStatus:
     version: int
     generation: int
     state: str
-    position: int
-    head: int
-    lag: int
+    position: Position
+    head: Position
+    lag: Position = strawberry.field(
+        description="Positions behind the head: events, or bytes on EventStoreDB."
+    )
     lag_seconds: float
     dead_letters: int
     owner: str | None
@@ -179,7 +182,7 @@ class AdminQueries:
         actor: str | None = None,
         stream_id: strawberry.ID | None = None,
         event_type: str | None = None,
-        at_least: int | None = None,
+        at_least: Position | None = None,
     ) -> AuditConnection:
         context: Context = info.context
         await context.read("audit:read", info.field_name, "audit", at_least)
@@ -212,7 +215,7 @@ class AdminQueries:
         info: Info[Context, Any],
         swarm_id: strawberry.ID,
         since: datetime | None = None,
-        at_least: int | None = None,
+        at_least: Position | None = None,
     ) -> SwarmMetrics:
         context: Context = info.context
         await context.read("metrics:read", info.field_name, "swarm_metrics", at_least)
@@ -234,7 +237,7 @@ class AdminQueries:
 
     @strawberry.field(description="An agent's expertise now, from its voting record.")
     async def agent_expertise(
-        self, info: Info[Context, Any], agent_id: strawberry.ID, at_least: int | None = None
+        self, info: Info[Context, Any], agent_id: strawberry.ID, at_least: Position | None = None
     ) -> Expertise | None:
         context: Context = info.context
         await context.read("expertise:read", info.field_name, "expertise", at_least)

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
 from api.graphql.errors import UserError
+from api.graphql.scalars import Position
 from application.bus import CommandResult
 from application.commands import (
     PauseAgent,
@@ -89,7 +90,7 @@ class AgentConnection:
 @strawberry.type(description="The agent as it is after the command, and where its events landed.")
 class AgentPayload:
     agent: AgentNode | None
-    position: int | None
+    position: Position | None
     errors: list[UserError]
 
 
@@ -97,7 +98,7 @@ def _context(info: Info[Context, Any]) -> Context:
     return info.context
 
 
-async def _read(info: Info[Context, Any], at_least: int | None) -> Context:
+async def _read(info: Info[Context, Any], at_least: Position | None) -> Context:
     context: Context = info.context
     await context.read("agent:read", info.field_name, "agents", at_least)
     return context
@@ -107,7 +108,7 @@ async def _read(info: Info[Context, Any], at_least: int | None) -> Context:
 class AgentQueries:
     @strawberry.field(description="One agent, from the agents read model.")
     async def agent(
-        self, info: Info[Context, Any], id: strawberry.ID, at_least: int | None = None
+        self, info: Info[Context, Any], id: strawberry.ID, at_least: Position | None = None
     ) -> AgentNode | None:
         context = await _read(info, at_least)
         view = await asyncio.to_thread(get_agent, context.runtime.runner.engine, str(id))
@@ -122,7 +123,7 @@ class AgentQueries:
         state: str | None = None,
         agent_type: str | None = None,
         swarm_id: strawberry.ID | None = None,
-        at_least: int | None = None,
+        at_least: Position | None = None,
     ) -> AgentConnection:
         context = await _read(info, at_least)
         size = max(1, min(first, 200))
@@ -161,7 +162,7 @@ async def _agent_payload(
     if isinstance(outcome, list):
         return AgentPayload(agent=None, position=None, errors=outcome)
     result, node = outcome
-    return AgentPayload(agent=node, position=result.position, errors=[])
+    return AgentPayload(agent=node, position=Position(result.position), errors=[])
 
 
 @strawberry.type

@@ -12,16 +12,19 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.graphql.context import Context
+from api.graphql.scalars import Position
 from application.log import LoggedEvent, read_log
 from application.time_travel import aggregate_at, state_of
 from domain.errors import DomainError
 
 MAX_PAGE = 1000
+START = Position(0)
+"""Before the first event."""
 
 
 @strawberry.type(name="Event", description="One event of the log, with its metadata.")
 class EventNode:
-    position: int
+    position: Position
     stream_id: strawberry.ID
     version: int
     type: str
@@ -34,7 +37,7 @@ class EventNode:
     @classmethod
     def of(cls, event: LoggedEvent) -> EventNode:
         return cls(
-            position=event.position,
+            position=Position(event.position),
             stream_id=strawberry.ID(event.stream_id),
             version=event.version,
             type=event.type,
@@ -48,7 +51,7 @@ class EventNode:
 
 @strawberry.type
 class EventPageInfo:
-    end_position: int | None
+    end_position: Position | None
     has_next_page: bool
 
 
@@ -77,8 +80,8 @@ class LogQueries:
         self,
         info: Info[Context, Any],
         first: int = 100,
-        after: int = 0,
-        to_position: int | None = None,
+        after: Position = START,
+        to_position: Position | None = None,
         stream_ids: list[strawberry.ID] | None = None,
         types: list[str] | None = None,
     ) -> EventConnection:
@@ -101,7 +104,7 @@ class LogQueries:
         return EventConnection(
             nodes=[EventNode.of(e) for e in page],
             page_info=EventPageInfo(
-                end_position=page[-1].position if page else None,
+                end_position=Position(page[-1].position) if page else None,
                 has_next_page=len(events) > size,
             ),
         )

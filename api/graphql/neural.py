@@ -21,6 +21,7 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.errors import UserError, parse_id
+from api.graphql.scalars import Position
 from domain.errors import DomainError, ValidationError
 
 
@@ -47,8 +48,8 @@ class AgentRecommendation:
 class ModelVersionNode:
     number: int
     kind: str
-    first_position: int
-    last_position: int
+    first_position: Position
+    last_position: Position
     examples: int
     accuracy: float | None = strawberry.field(description="Held-out outcome accuracy.")
     metrics: str = strawberry.field(description="Held-out metrics of every pattern (JSON).")
@@ -81,8 +82,8 @@ class NeuralStatus:
     active: int | None
     history: list[ModelVersionNode] = strawberry.field(description="Every version, oldest first.")
     examples: int
-    checkpoint: int
-    head: int
+    checkpoint: Position
+    head: Position
 
     @classmethod
     def of(cls, found: dict[str, Any]) -> NeuralStatus:

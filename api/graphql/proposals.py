@@ -14,6 +14,7 @@ from api.graphql.agents import PageInfo
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
 from api.graphql.errors import UserError
+from api.graphql.scalars import Position
 from application.bus import CommandResult
 from application.commands import CastVote, CloseExpiredProposal, CreateProposal
 from domain.proposal import Proposal
@@ -124,11 +125,11 @@ class ProposalConnection:
 )
 class ProposalPayload:
     proposal: ProposalNode | None
-    position: int | None
+    position: Position | None
     errors: list[UserError]
 
 
-async def _read(info: Info[Context, Any], at_least: int | None) -> Context:
+async def _read(info: Info[Context, Any], at_least: Position | None) -> Context:
     context: Context = info.context
     await context.read("proposal:read", info.field_name, "proposals", at_least)
     return context
@@ -138,7 +139,7 @@ async def _read(info: Info[Context, Any], at_least: int | None) -> Context:
 class ProposalQueries:
     @strawberry.field(description="One proposal with its votes, from the proposals read model.")
     async def proposal(
-        self, info: Info[Context, Any], id: strawberry.ID, at_least: int | None = None
+        self, info: Info[Context, Any], id: strawberry.ID, at_least: Position | None = None
     ) -> ProposalNode | None:
         context = await _read(info, at_least)
         view = await asyncio.to_thread(get_proposal, context.runtime.runner.engine, str(id))
@@ -151,7 +152,7 @@ class ProposalQueries:
         first: int = 50,
         after: str | None = None,
         swarm_id: strawberry.ID | None = None,
-        at_least: int | None = None,
+        at_least: Position | None = None,
     ) -> ProposalConnection:
         context = await _read(info, at_least)
         size = max(1, min(first, 200))
@@ -183,7 +184,7 @@ async def _proposal_payload(
     if isinstance(outcome, list):
         return ProposalPayload(proposal=None, position=None, errors=outcome)
     result, node = outcome
-    return ProposalPayload(proposal=node, position=result.position, errors=[])
+    return ProposalPayload(proposal=node, position=Position(result.position), errors=[])
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ import strawberry
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.schema.config import StrawberryConfig
 
 from api.graphql.admin import AdminMutations, AdminQueries
 from api.graphql.agents import AgentMutations, AgentQueries
@@ -15,6 +16,7 @@ from api.graphql.complexity import ComplexityLimit, IntrospectionDepthLimit
 from api.graphql.log import LogQueries
 from api.graphql.neural import NeuralMutations, NeuralQueries
 from api.graphql.proposals import ProposalMutations, ProposalQueries
+from api.graphql.scalars import SCALARS
 from api.graphql.subscriptions import Subscription
 from api.graphql.swarms import SwarmMutations, SwarmQueries
 from api.graphql.tasks import TaskMutations, TaskQueries
@@ -63,6 +65,7 @@ schema = CodedSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
+    config=StrawberryConfig(scalar_map=SCALARS),
     extensions=[
         lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),

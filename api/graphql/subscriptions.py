@@ -20,6 +20,7 @@ from strawberry.types import Info
 from api.graphql.agents import AgentNode
 from api.graphql.context import Context
 from api.graphql.log import EventNode
+from api.graphql.scalars import Position
 from api.graphql.swarm_types import SwarmNode
 from api.graphql.tasks import TaskNode
 from application.log import LoggedEvent, read_log, stream_ids, topics_of
@@ -37,7 +38,7 @@ PAGE = 500
 async def follow(
     context: Context,
     *,
-    after: int | None,
+    after: Position | None,
     types: Sequence[str] = (),
     streams: Sequence[Any] = (),
 ) -> AsyncGenerator[LoggedEvent, None]:
@@ -89,7 +90,7 @@ class Subscription:
     async def events(
         self,
         info: Info[Context, Any],
-        after: int | None = None,
+        after: Position | None = None,
         types: list[str] | None = None,
         stream_ids: list[strawberry.ID] | None = None,
     ) -> AsyncGenerator[EventNode, None]:
@@ -102,7 +103,7 @@ class Subscription:
 
     @strawberry.subscription(description="The agent after each of its events, live.")
     async def agent_changed(
-        self, info: Info[Context, Any], id: strawberry.ID, after: int | None = None
+        self, info: Info[Context, Any], id: strawberry.ID, after: Position | None = None
     ) -> AsyncGenerator[AgentChange, None]:
         engine = info.context.runtime.runner.engine
         async for event, agent in changes(info, "agent:read", Agent, id, after):
@@ -112,21 +113,21 @@ class Subscription:
 
     @strawberry.subscription(description="The swarm after each of its events, live.")
     async def swarm_changed(
-        self, info: Info[Context, Any], id: strawberry.ID, after: int | None = None
+        self, info: Info[Context, Any], id: strawberry.ID, after: Position | None = None
     ) -> AsyncGenerator[SwarmChange, None]:
         async for event, swarm in changes(info, "swarm:read", Swarm, id, after):
             yield SwarmChange(event=event, swarm=SwarmNode.from_aggregate(swarm))
 
     @strawberry.subscription(description="The task after each of its events, live.")
     async def task_changed(
-        self, info: Info[Context, Any], id: strawberry.ID, after: int | None = None
+        self, info: Info[Context, Any], id: strawberry.ID, after: Position | None = None
     ) -> AsyncGenerator[TaskChange, None]:
         async for event, task in changes(info, "task:read", Task, id, after):
             yield TaskChange(event=event, task=TaskNode.from_aggregate(task))
 
 
 async def changes(
-    info: Info[Context, Any], permission: str, kind: type, stream: Any, after: int | None
+    info: Info[Context, Any], permission: str, kind: type, stream: Any, after: Position | None
 ) -> AsyncGenerator[tuple[EventNode, Any], None]:
     """Each event of one aggregate's stream, with the aggregate as it was after it."""
     context: Context = info.context

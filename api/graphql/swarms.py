@@ -12,6 +12,7 @@ from api.graphql.agents import PageInfo
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
 from api.graphql.errors import UserError
+from api.graphql.scalars import Position
 from api.graphql.swarm_types import SwarmNode
 from application.bus import CommandResult
 from application.commands import (
@@ -36,11 +37,11 @@ class SwarmConnection:
 @strawberry.type(description="The swarm as it is after the command, and where its events landed.")
 class SwarmPayload:
     swarm: SwarmNode | None
-    position: int | None
+    position: Position | None
     errors: list[UserError]
 
 
-async def _read(info: Info[Context, Any], at_least: int | None) -> Context:
+async def _read(info: Info[Context, Any], at_least: Position | None) -> Context:
     context: Context = info.context
     await context.read("swarm:read", info.field_name, "swarms", at_least)
     return context
@@ -50,7 +51,7 @@ async def _read(info: Info[Context, Any], at_least: int | None) -> Context:
 class SwarmQueries:
     @strawberry.field(description="One swarm, from the swarms read model.")
     async def swarm(
-        self, info: Info[Context, Any], id: strawberry.ID, at_least: int | None = None
+        self, info: Info[Context, Any], id: strawberry.ID, at_least: Position | None = None
     ) -> SwarmNode | None:
         context = await _read(info, at_least)
         view = await asyncio.to_thread(get_swarm, context.runtime.runner.engine, str(id))
@@ -62,7 +63,7 @@ class SwarmQueries:
         info: Info[Context, Any],
         first: int = 50,
         after: str | None = None,
-        at_least: int | None = None,
+        at_least: Position | None = None,
     ) -> SwarmConnection:
         context = await _read(info, at_least)
         size = max(1, min(first, 200))
@@ -90,7 +91,7 @@ async def _swarm_payload(
     if isinstance(outcome, list):
         return SwarmPayload(swarm=None, position=None, errors=outcome)
     result, node = outcome
-    return SwarmPayload(swarm=node, position=result.position, errors=[])
+    return SwarmPayload(swarm=node, position=Position(result.position), errors=[])
 
 
 @strawberry.type

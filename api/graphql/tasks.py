@@ -12,6 +12,7 @@ from api.graphql.agents import AgentNode, PageInfo
 from api.graphql.commands import dispatch
 from api.graphql.context import Context
 from api.graphql.errors import UserError
+from api.graphql.scalars import Position
 from application.bus import CommandResult
 from application.commands import (
     AssignTask,
@@ -107,11 +108,11 @@ class TaskConnection:
 @strawberry.type(description="The task as it is after the command, and where its events landed.")
 class TaskPayload:
     task: TaskNode | None
-    position: int | None
+    position: Position | None
     errors: list[UserError]
 
 
-async def _read(info: Info[Context, Any], at_least: int | None) -> Context:
+async def _read(info: Info[Context, Any], at_least: Position | None) -> Context:
     context: Context = info.context
     await context.read("task:read", info.field_name, "tasks", at_least)
     return context
@@ -121,7 +122,7 @@ async def _read(info: Info[Context, Any], at_least: int | None) -> Context:
 class TaskQueries:
     @strawberry.field(description="One task, from the tasks read model.")
     async def task(
-        self, info: Info[Context, Any], id: strawberry.ID, at_least: int | None = None
+        self, info: Info[Context, Any], id: strawberry.ID, at_least: Position | None = None
     ) -> TaskNode | None:
         context = await _read(info, at_least)
         view = await asyncio.to_thread(get_task, context.runtime.runner.engine, str(id))
@@ -137,7 +138,7 @@ class TaskQueries:
         priority: str | None = None,
         agent_id: strawberry.ID | None = None,
         swarm_id: strawberry.ID | None = None,
-        at_least: int | None = None,
+        at_least: Position | None = None,
     ) -> TaskConnection:
         context = await _read(info, at_least)
         size = max(1, min(first, 200))
@@ -170,7 +171,7 @@ async def _task_payload(info: Info[Context, Any], kind: type, data: dict[str, An
     if isinstance(outcome, list):
         return TaskPayload(task=None, position=None, errors=outcome)
     result, node = outcome
-    return TaskPayload(task=node, position=result.position, errors=[])
+    return TaskPayload(task=node, position=Position(result.position), errors=[])
 
 
 @strawberry.type

@@ -9,6 +9,7 @@ a viewer, at the position of the last write so that the read models have caught 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from tests.bdd.conftest import quoted
+from tests.support.far_log import move_log_past
 from tests.support.server import Api, embedded_settings, running_api
 
 scenarios("graphql_api.feature")
@@ -75,29 +77,29 @@ mutation Vote($proposal: ID!, $voter: ID!, $approve: Boolean!) {{
 """
 
 READ_SWARM = """
-query Swarm($id: ID!, $atLeast: Int) {
+query Swarm($id: ID!, $atLeast: Position) {
   swarm(id: $id, atLeast: $atLeast) {
     name topology memberCount members { agentId position }
   }
 }
 """
 READ_AGENT = """
-query Agent($id: ID!, $atLeast: Int) {
+query Agent($id: ID!, $atLeast: Position) {
   agent(id: $id, atLeast: $atLeast) { id name state load completedCount swarmId }
 }
 """
 READ_AGENTS = """
-query Agents($atLeast: Int, $swarm: ID) {
+query Agents($atLeast: Position, $swarm: ID) {
   agents(first: 200, atLeast: $atLeast, swarmId: $swarm) { nodes { id name swarmId } }
 }
 """
 READ_TASK = """
-query Task($id: ID!, $atLeast: Int) {
+query Task($id: ID!, $atLeast: Position) {
   task(id: $id, atLeast: $atLeast) { status agentId progress }
 }
 """
 READ_PROPOSAL = """
-query Proposal($id: ID!, $atLeast: Int) {
+query Proposal($id: ID!, $atLeast: Position) {
   proposal(id: $id, atLeast: $atLeast) {
     status approvals rejections votes { voterId approve }
   }
@@ -105,7 +107,7 @@ query Proposal($id: ID!, $atLeast: Int) {
 """
 
 LOG = """
-query Log($after: Int) { eventLog(after: $after, first: 100) { nodes { position type } } }
+query Log($after: Position) { eventLog(after: $after, first: 100) { nodes { position type } } }
 """
 
 ENTITIES = ("agent", "swarm", "task", "proposal")
@@ -124,6 +126,8 @@ class Session:
     payload: dict[str, Any] = field(default_factory=dict)
     body: dict[str, Any] = field(default_factory=dict)
     proposal: str = ""
+    server: ExitStack = field(default_factory=ExitStack)
+    """What keeps ``api`` served; closed at the scenario's end."""
 
     def id(self, name: str) -> str:
         assert name in self.ids, f"the scenario has not introduced {name!r}"
@@ -171,13 +175,14 @@ class Session:
 
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Session]:
-    with running_api(embedded_settings(tmp_path)) as api:
-        yield Session(api)
+    with ExitStack() as server:
+        api = server.enter_context(running_api(embedded_settings(tmp_path)))
+        yield Session(api, server=server)
 
 
 def _as_operator(session: Session) -> Session:
     """The session as Given steps use it: an operator sets the scene."""
-    return Session(session.api, "operator", session.ids, session.writes)
+    return Session(session.api, "operator", session.ids, session.writes, server=session.server)
 
 
 # --- who is asking ------------------------------------------------------------------
@@ -227,6 +232,27 @@ def list_agents(session: Session) -> None:
     session.body = session.api.graphql(READ_AGENTS, {}, role=session.role)
     agents = (session.body.get("data") or {}).get("agents")
     assert (agents is None) == bool(session.body.get("errors")), session.body
+
+
+@given(
+    parsers.re(
+        r"a store whose log holds the agent " + NAME + r" and has been moved past position "
+        r"(?P<far>\d+)"
+    )
+)
+def log_moved_far(session: Session, name: str, far: str) -> None:
+    """Stop the server, move the store's log past ``far``, and serve it again."""
+    settings = session.api.settings
+    session.server.close()
+    session.ids[name] = str(move_log_past(settings, int(far), first=name))
+    session.api = session.server.enter_context(running_api(settings))
+
+
+@then(parsers.re(r"the position of that spawn is past (?P<far>\d+)"))
+def spawned_past(session: Session, far: str) -> None:
+    mutation, position = session.writes[-1]
+    assert mutation == "spawnAgent"
+    assert position > int(far)
 
 
 @then(parsers.re(r"the agents listed are " + NAMES))

@@ -16,7 +16,7 @@ mutation Spawn($name: String!, $caps: [String!]!) {
 }
 """
 AGENTS = """
-query Agents($atLeast: Int, $after: String) {
+query Agents($atLeast: Position, $after: String) {
   agents(first: 2, atLeast: $atLeast, after: $after) {
     nodes { id name state }
     pageInfo { endCursor hasNextPage }

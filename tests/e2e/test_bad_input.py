@@ -679,7 +679,7 @@ def test_the_seeded_world_is_in_the_states_the_cases_assume(
 ) -> None:
     read = """
     query($ready: ID!, $paused: ID!, $dead: ID!, $down: ID!, $hive: ID!, $queued: ID!,
-          $running: ID!, $done: ID!, $open: ID!, $decided: ID!, $at: Int) {
+          $running: ID!, $done: ID!, $open: ID!, $decided: ID!, $at: Position) {
       ready: agent(id: $ready, atLeast: $at) { state }
       paused: agent(id: $paused, atLeast: $at) { state }
       dead: agent(id: $dead, atLeast: $at) { state }

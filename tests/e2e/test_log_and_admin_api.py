@@ -11,7 +11,7 @@ from tests.e2e.test_work_api import COMPLETE, CREATE, INIT, JOIN, SPAWN, START
 from tests.support.server import Api
 
 EVENT_LOG = """
-query Log($after: Int, $to: Int, $streams: [ID!], $types: [String!], $first: Int) {
+query Log($after: Position, $to: Position, $streams: [ID!], $types: [String!], $first: Int) {
   eventLog(after: $after, toPosition: $to, streamIds: $streams, types: $types, first: $first) {
     nodes { position streamId version type actor correlationId causationId payload }
     pageInfo { endPosition hasNextPage }
@@ -91,7 +91,7 @@ def test_time_travel_shows_an_aggregate_at_each_version_and_moment(api: Api) -> 
 
 
 AUDIT = """
-query Audit($actor: String, $type: String, $after: String, $at: Int) {
+query Audit($actor: String, $type: String, $after: String, $at: Position) {
   auditLog(actor: $actor, eventType: $type, after: $after, first: 2, atLeast: $at) {
     nodes { streamId version eventType actor detail } pageInfo { endCursor hasNextPage }
   }
@@ -127,7 +127,7 @@ def test_metrics_expertise_and_projection_status(api: Api) -> None:
     swarm = ok(api.graphql(INIT, role="operator"), "initSwarm")["swarm"]["id"]
     ok(api.graphql(JOIN, {"swarm": swarm, "agent": agent}), "joinSwarm")
     created = ok(api.graphql(CREATE, {"description": "t"}), "createTask")
-    metrics_query = """query($s: ID!, $at: Int) { swarmMetrics(swarmId: $s, atLeast: $at) {
+    metrics_query = """query($s: ID!, $at: Position) { swarmMetrics(swarmId: $s, atLeast: $at) {
       swarmId tasksCreated points { tasksCreated } } }"""
     metrics = ok(
         api.graphql(metrics_query, {"s": swarm, "at": created["position"]}, role="viewer"),
@@ -136,7 +136,7 @@ def test_metrics_expertise_and_projection_status(api: Api) -> None:
     assert metrics["swarmId"] == swarm
     assert metrics["tasksCreated"] == 0  # the task was created outside the swarm
 
-    expertise_query = """query($a: ID!, $at: Int) { agentExpertise(agentId: $a, atLeast: $at) {
+    expertise_query = """query($a: ID!, $at: Position) { agentExpertise(agentId: $a, atLeast: $at) {
       votesCast accuracy expertise } }"""
     expertise = ok(
         api.graphql(expertise_query, {"a": agent, "at": created["position"]}, role="viewer"),
@@ -160,7 +160,7 @@ REBUILD = """mutation($name: String!) { rebuildProjection(name: $name) {
 def test_an_admin_rebuilds_a_projection_and_readers_see_the_same_data(api: Api) -> None:
     for name in ("ada", "bob", "cy"):
         _, position = spawn(api, name)
-    query = "query($at: Int) { agents(atLeast: $at) { nodes { id name state } } }"
+    query = "query($at: Position) { agents(atLeast: $at) { nodes { id name state } } }"
     before = ok(api.graphql(query, {"at": position}), "agents")
     rebuilt = ok(api.graphql(REBUILD, {"name": "agents"}), "rebuildProjection")
     assert rebuilt["projection"]["name"] == "agents"

@@ -34,7 +34,7 @@ def receive(ws: ClientConnection) -> dict[str, Any]:
     return message
 
 
-EVENTS = """subscription($after: Int, $types: [String!]) {
+EVENTS = """subscription($after: Position, $types: [String!]) {
   events(after: $after, types: $types) { position streamId version type actor payload }
 }"""
 

@@ -64,7 +64,7 @@ mutation Vote($proposal: ID!, $voter: ID!) {
 }
 """
 READ = """
-query Read($swarm: ID!, $task: ID!, $proposal: ID!, $atLeast: Int) {
+query Read($swarm: ID!, $task: ID!, $proposal: ID!, $atLeast: Position) {
   swarm(id: $swarm, atLeast: $atLeast) {
     name topology memberCount members { agentId position parentId depth }
   }

@@ -107,6 +107,13 @@ def _json_values() -> st.SearchStrategy[graphql.ValueNode]:
 
 
 schemathesis.graphql.scalar("JSON", _json_values())
+schemathesis.graphql.scalar(
+    "Position",  # 64-bit, and past it on both sides; or digits in a string
+    st.one_of(
+        st.integers(min_value=-(2**64), max_value=2**64).map(nodes.Int),
+        st.from_regex(r"-?[0-9]{1,22}", fullmatch=True).map(nodes.String),
+    ),
+)
 
 
 # --- the report ---------------------------------------------------------------------

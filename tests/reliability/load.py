@@ -53,7 +53,7 @@ FAIL = """mutation($t: ID!) { failTask(taskId: $t, error: "no luck") {
   task { id } position errors { code } } }"""
 AGENTS = "{ agents(first: 50) { nodes { id state load } pageInfo { hasNextPage } } }"
 QUEUED = '{ tasks(status: "queued", first: 50) { nodes { id priority } } }'
-TASK = "query($t: ID!, $at: Int) { task(id: $t, atLeast: $at) { id status } }"
+TASK = "query($t: ID!, $at: Position) { task(id: $t, atLeast: $at) { id status } }"
 
 EVENT_OF = {
     "assignTask": "Task.Assigned",

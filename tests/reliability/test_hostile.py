@@ -145,7 +145,8 @@ def test_explosive_documents_are_refused_and_memory_stays_bounded(api: Api, atta
     assert body.get("data") is None, attack
     assert body["errors"]
     assert {e["extensions"]["code"] for e in body["errors"]} <= {"BAD_REQUEST", "TOO_COMPLEX"}
-    assert time.monotonic() - started < 10
+    # a guard against a pathological parse, not a speed measure: generous for a loaded machine
+    assert time.monotonic() - started < 60, f"{attack} took over a minute to refuse"
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mib < 200, f"{attack} grew the process by {grown_mib:.0f} MiB"
 
@@ -172,7 +173,7 @@ def test_injection_strings_are_stored_and_returned_verbatim(api: Api) -> None:
         assert spawned["agent"]["name"] == text.strip()
         agent, position = spawned["agent"]["id"], spawned["position"]
         read = api.graphql(
-            "query($id: ID!, $at: Int) { agent(id: $id, atLeast: $at) { name } }",
+            "query($id: ID!, $at: Position) { agent(id: $id, atLeast: $at) { name } }",
             {"id": agent, "at": position},
         )
         assert read["data"]["agent"]["name"] == text.strip()

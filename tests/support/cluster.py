@@ -26,10 +26,17 @@ from tests.support.server import free_port
 SWARMLOG = str(Path(sys.executable).with_name("swarmlog"))
 
 
-def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
+def wait_for(
+    check: Callable[[], bool],
+    seconds: float,
+    what: str,
+    explain: Callable[[], str] = lambda: "",
+) -> None:
+    """Poll ``check`` until it holds; past ``seconds`` fail, with ``explain()`` appended."""
     deadline = time.monotonic() + seconds
     while not check():
-        assert time.monotonic() < deadline, f"{what} did not happen within {seconds} s"
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} did not happen within {seconds} s\n{explain()}")
         time.sleep(0.05)
 
 
@@ -66,6 +73,13 @@ class Cluster:
         worker = self._spawn(f"worker-{len(self.workers)}", "worker", "--poll", "0.05")
         self.workers.append(worker)
         return worker
+
+    def worker_logs(self) -> str:
+        """What every worker printed, for a failure message."""
+        return "\n".join(
+            f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}"
+            for log in sorted(self.logs.glob("worker-*.log"))
+        )
 
     def url(self, api: str) -> str:
         return f"http://127.0.0.1:{self.apis[api][0]}"
