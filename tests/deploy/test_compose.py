@@ -323,18 +323,29 @@ def test_the_cluster_profile_is_three_eventstoredb_nodes_that_know_each_other() 
     assert nodes == ["es1", "es2", "es3"]
     for node in nodes:
         environment = _environment(SERVICES[node])
-        assert environment["EVENTSTORE_CLUSTER_SIZE"] == str(len(nodes))
-        seeds = {seed.split(":")[0] for seed in environment["EVENTSTORE_GOSSIP_SEED"].split(",")}
+        assert environment["KURRENTDB_CLUSTER_SIZE"] == str(len(nodes))
+        seeds = {seed.split(":")[0] for seed in environment["KURRENTDB_GOSSIP_SEED"].split(",")}
         assert seeds == set(nodes) - {node}
         aliases = SERVICES[node]["networks"]["default"]["aliases"]
         assert "eventstore" in aliases  # esdb+discover://eventstore finds every node
+
+
+def test_every_eventstoredb_node_runs_kurrentdb_25_1_or_later() -> None:
+    """The adapter writes a command's several streams in one multi-stream append,
+    which KurrentDB has from 25.1; an older server would refuse most commands."""
+    for node in ["eventstore", *_in_profile("cluster")]:
+        image = _interpolated(SERVICES[node]["image"])
+        name, _, tag = image.rpartition(":")
+        assert name.endswith("/kurrentdb"), image
+        assert tuple(int(part) for part in tag.split(".")[:2]) >= (25, 1), image
+        assert all(key.startswith("KURRENTDB_") for key in _environment(SERVICES[node]))
 
 
 def test_the_single_profile_is_one_eventstoredb_node_for_laptops() -> None:
     nodes = _in_profile("single")
     assert nodes == ["eventstore"]
     environment = _environment(SERVICES["eventstore"])
-    assert environment["EVENTSTORE_CLUSTER_SIZE"] == "1"
+    assert environment["KURRENTDB_CLUSTER_SIZE"] == "1"
     assert any("2113:2113" in str(port) for port in SERVICES["eventstore"]["ports"])
 
 
@@ -343,7 +354,7 @@ def test_the_default_uri_reaches_both_profiles() -> None:
     assert eventstoredb_hosts(uri) == [("eventstore", 2113)]
     assert "tls=false" in uri  # the nodes run insecure
     for node in ["eventstore", *_in_profile("cluster")]:
-        assert _environment(SERVICES[node])["EVENTSTORE_INSECURE"] == "true"
+        assert _environment(SERVICES[node])["KURRENTDB_INSECURE"] == "true"
 
 
 def test_only_the_eventstoredb_nodes_are_in_profiles() -> None:
