@@ -122,10 +122,11 @@ class Settings(BaseSettings):
         description="Where model weights are written (found again by checksum); exports too.",
     )
     neural_min_confidence: float = Field(
-        0.2,
+        0.0,
         ge=0.0,
         le=1.0,
-        description="Below this confidence the `neural` strategy falls back to capability match.",
+        description="Below this confidence the `neural` strategy falls back to capability "
+        "match; 0 follows the active model always (the lowest regret measured).",
     )
     neural_update_every: int = Field(
         256, ge=1, le=1_000_000, description="New examples that trigger an incremental update."

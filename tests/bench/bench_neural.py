@@ -26,6 +26,7 @@ import argparse
 import json
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -91,12 +92,21 @@ def incremental_engine(examples: list[Example], seed: int) -> NeuralEngine:
 
 
 def live(
-    config: SimulationConfig, engine: NeuralEngine, seed: int, tasks: int
+    config: SimulationConfig,
+    engine: NeuralEngine,
+    seed: int,
+    tasks: int,
+    thresholds: Sequence[float] = (),
 ) -> dict[str, dict[str, float]]:
     """Each strategy assigns the same workload plan through the bus; the true mean
-    success probability of its assignments and its regret at its own decision points."""
+    success probability of its assignments and its regret at its own decision points.
+    ``neural`` falls back below the deployed minimum confidence; ``neural@T`` below
+    each other threshold T asked for."""
     found = {}
-    for strategy in STRATEGIES:
+    runs = [(s, Settings().neural_min_confidence) for s in STRATEGIES]
+    runs += [(f"neural@{t:g}", t) for t in thresholds]
+    for key, threshold in runs:
+        strategy = key.split("@")[0]
         app = bootstrap(Settings(event_store="memory", snapshot_interval=0))
         try:
             consumer = ExampleConsumer(app.store, read_model_engine("sqlite://"))
@@ -110,14 +120,14 @@ def live(
                 engine,
                 history,
                 lambda pool, c=consumer: c.swarm_facts(str(pool)),
-                # as deployed: below this confidence it falls back to the capability score
-                min_confidence=Settings().neural_min_confidence,
+                # below this confidence it falls back to the capability score
+                min_confidence=threshold,
             )
             report = simulate(app, config, agents=AGENTS, tasks=tasks, seed=seed, strategy=strategy)
             consumer.catch_up()
             made = consumer.examples()
             regret = regrets(made, chosen, truth_of(config))
-            found[strategy] = {
+            found[key] = {
                 "true_success_probability": report.true_success_probability,
                 "completed": report.outcomes.get("completed", 0),
                 "mean_regret": regret.mean_regret,
@@ -134,7 +144,14 @@ def chosen(example: Example) -> int:
     return next(i for i, c in enumerate(example.candidates) if c.agent_id == example.agent_id)
 
 
-def run(name: str, seed: int, train_tasks: int, test_tasks: int, live_tasks: int) -> dict[str, Any]:
+def run(
+    name: str,
+    seed: int,
+    train_tasks: int,
+    test_tasks: int,
+    live_tasks: int,
+    thresholds: Sequence[float] = (),
+) -> dict[str, Any]:
     config = load_config(CONFIGS[name])
     started = time.perf_counter()
     train = examples_of(config, seed, train_tasks)
@@ -163,7 +180,7 @@ def run(name: str, seed: int, train_tasks: int, test_tasks: int, live_tasks: int
     choosers = {"neural": neural_chooser(engine), **heuristic_choosers()}
     row["regret"] = {s: asdict(regrets(test, choosers[s], truth)) for s in STRATEGIES}
     if live_tasks:
-        row["live"] = live(config, engine, seed + 2000, live_tasks)
+        row["live"] = live(config, engine, seed + 2000, live_tasks, thresholds)
     return row
 
 
@@ -235,6 +252,18 @@ def show(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
             ),
         )
     console.print(regret)
+    swept = sorted({k for r in rows for k in r.get("live", {}) if "@" in k})
+    if swept:
+        sweep = Table(title="Live regret of the neural strategy by its minimum confidence")
+        for column in ("config", "seed", *swept, "capability"):
+            sweep.add_column(column, justify="left" if column == "config" else "right")
+        for r in rows:
+            sweep.add_row(
+                r["config"],
+                str(r["seed"]),
+                *(f"{r['live'][k]['mean_regret']:.4f}" for k in [*swept, "capability"]),
+            )
+        console.print(sweep)
     console.print(
         "mean regret: " + ", ".join(f"{s} {v:.4f}" for s, v in summary["mean_regret"].items())
     )
@@ -248,13 +277,29 @@ def main() -> None:
     parser.add_argument("--train-tasks", type=int, default=6000)
     parser.add_argument("--test-tasks", type=int, default=3000)
     parser.add_argument("--live-tasks", type=int, default=1000, help="0: no live runs")
+    parser.add_argument(
+        "--min-confidence",
+        type=float,
+        nargs="*",
+        default=[],
+        help="other thresholds of the neural strategy to run live beside the deployed one",
+    )
     parser.add_argument("--out", type=Path, default=Path("var/bench/neural.json"))
     args = parser.parse_args()
     started = time.perf_counter()
     rows = []
     for name in args.configs:
         for seed in args.seeds:
-            rows.append(run(name, seed, args.train_tasks, args.test_tasks, args.live_tasks))
+            rows.append(
+                run(
+                    name,
+                    seed,
+                    args.train_tasks,
+                    args.test_tasks,
+                    args.live_tasks,
+                    args.min_confidence,
+                )
+            )
             console.log(f"{name} seed {seed} done")
     summary = summarize(rows)
     show(rows, summary)
