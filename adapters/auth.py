@@ -12,8 +12,10 @@ Permissions are ``resource:action`` strings (each command class names one in its
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -30,6 +32,10 @@ DEV_JWT_SECRET = "dev-only-change-me-not-for-production-use"
 MAX_TTL_SECONDS = 30 * 24 * 3600
 ASYMMETRIC_ALGORITHMS = ("RS256", "ES256")
 REQUIRED_CLAIMS = ["exp", "iat", "nbf", "sub", "role", "iss", "aud"]
+VERIFIED_KEPT = 1024
+"""Tokens whose signature and claims were verified, kept (with their expiry) so that a
+client's next request with the same token is not verified again: PyJWT's decoding
+costs about a fifth of a millisecond, a third of what the API adds to a mutation."""
 
 _VIEWER = (
     "agent:read",
@@ -148,6 +154,8 @@ class TokenService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.algorithm = _algorithm(settings)
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._lock = threading.Lock()
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
         if self.algorithm == "HS256":
@@ -197,6 +205,25 @@ class TokenService:
         if token is None or not token.strip():
             raise _unauthenticated("missing", "no token: send 'Authorization: Bearer <token>'")
         token = token.strip()
+        with self._lock:
+            known = self._verified.get(token)
+            if known is not None:
+                principal, expires = known
+                if time.time() < expires:
+                    self._verified.move_to_end(token)
+                    return principal
+                del self._verified[token]
+        if known is not None:
+            raise _unauthenticated("expired", "token expired")
+        principal, expires = self._decode(token)
+        with self._lock:
+            self._verified[token] = (principal, expires)
+            if len(self._verified) > VERIFIED_KEPT:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _decode(self, token: str) -> tuple[Principal, float]:
+        """Verify ``token`` in full: the principal and the token's expiry (epoch seconds)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -244,7 +271,7 @@ class TokenService:
             raise _unauthenticated("malformed", "malformed token (sub must be a string)")
         if not isinstance(role, str) or role not in ROLES:
             raise _unauthenticated("unknown_role", f"unknown role {role!r} in token")
-        return principal_for(subject, role, jti if isinstance(jti, str) else None)
+        return principal_for(subject, role, jti if isinstance(jti, str) else None), claims["exp"]
 
     def verify_authorization(self, header: str | None) -> Principal:
         """The principal of an HTTP ``Authorization: Bearer <token>`` header value."""

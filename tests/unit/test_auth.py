@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import application.commands
+from adapters import auth as auth_module
 from adapters.auth import (
     DEV_JWT_SECRET,
     ROLES,
@@ -137,6 +138,45 @@ def test_an_expired_token_is_refused(service: TokenService) -> None:
     error = refusal(service, token)
     assert error.details["reason"] == "expired"
     assert "expired" in error.message
+
+
+def counting_decodes(service: TokenService, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tokens ``service`` verifies in full (decodes), in order, from now on."""
+    decoded: list[str] = []
+    decode = service._decode
+
+    def counted(token: str) -> tuple[Principal, float]:
+        decoded.append(token)
+        return decode(token)
+
+    monkeypatch.setattr(service, "_decode", counted)
+    return decoded
+
+
+def test_a_token_verified_once_is_refused_once_it_has_expired(
+    service: TokenService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verified token is kept so as not to be decoded again, but never past its expiry."""
+    decoded = counting_decodes(service, monkeypatch)
+    expires = int(time.time()) + 600
+    token = craft(exp=expires)
+    assert service.verify(token) == service.verify(token)
+    assert decoded == [token]
+
+    monkeypatch.setattr(auth_module.time, "time", lambda: expires + 1.0)
+    assert refusal(service, token).details["reason"] == "expired"
+
+
+def test_the_kept_verifications_are_bounded(
+    service: TokenService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoded = counting_decodes(service, monkeypatch)
+    tokens = [craft(jti=f"token-{i}") for i in range(auth_module.VERIFIED_KEPT + 5)]
+    for token in tokens:
+        service.verify(token)
+    service.verify(tokens[-1])  # still kept
+    service.verify(tokens[0])  # let go of: decoded again
+    assert decoded == [*tokens, tokens[0]]
 
 
 def test_a_token_not_yet_valid_is_refused(service: TokenService) -> None:
