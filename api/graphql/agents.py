@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import strawberry
@@ -10,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from strawberry.types import Info
 
 from api.graphql.commands import dispatch
-from api.graphql.context import Context
+from api.graphql.context import Context, selects
 from api.graphql.errors import UserError
 from api.graphql.scalars import Position
 from application.bus import CommandResult
@@ -149,13 +150,15 @@ async def _agent_payload(
     info: Info[Context, Any], kind: type, data: dict[str, Any]
 ) -> AgentPayload:
     runtime = _context(info).runtime
+    wants_swarm = selects(info, "agent", "swarmId")
 
     def present(result: CommandResult) -> AgentNode:
         agent = runtime.swarmlog.store.load(Agent, result.aggregate_id, copy=False)
-        try:  # the agent's swarm is only in the read model; the command is done anyway
-            view = get_agent(runtime.runner.engine, result.aggregate_id)
-        except DBAPIError:
-            view = None
+        view = None
+        # the agent's swarm is only in the read model: read it when asked for, and
+        # answer without it if that fails (the command is done anyway)
+        with contextlib.suppress(DBAPIError):
+            view = get_agent(runtime.runner.engine, result.aggregate_id) if wants_swarm else None
         return AgentNode.from_aggregate(agent, view.swarm_id if view is not None else None)
 
     outcome = await dispatch(info, kind, data, present)

@@ -12,6 +12,8 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
+from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from adapters.auth import Forbidden, Principal, Unauthenticated, authorise
 from api.graphql.errors import query_error
@@ -144,3 +146,28 @@ class Context(BaseContext):
 def operation_of(info: Any) -> str:
     """The name of the field being resolved (what a refusal records as the operation)."""
     return str(info.field_name)
+
+
+def selects(info: Info[Context, Any], *path: str) -> bool:
+    """Whether the operation asks, under the field being resolved, for the field at
+    ``path`` (schema names, e.g. ``("agent", "swarmId")``), through fragments too."""
+    level: list[Selection] = list(info.selected_fields)
+    for name in path:
+        found: list[Selection] = []
+        for selection in _fields(level):
+            found.extend(_fields(selection.selections))
+        level = [s for s in found if isinstance(s, SelectedField) and s.name == name]
+        if not level:
+            return False
+    return True
+
+
+def _fields(selections: list[Selection]) -> list[SelectedField]:
+    """The fields of ``selections``, those of fragments spread or inlined included."""
+    flat: list[SelectedField] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            flat.append(selection)
+        else:
+            flat.extend(_fields(selection.selections))
+    return flat

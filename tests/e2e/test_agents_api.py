@@ -80,3 +80,38 @@ def test_health_readiness_and_metrics_answer(api: Api) -> None:
     metrics = httpx.get(f"{api.url}/metrics").text
     assert 'swarmlog_commands_total{command="SpawnAgent",outcome="ok"} 1.0' in metrics
     assert "swarmlog_projection_lag_events" in metrics
+
+
+def test_an_agent_mutation_answers_the_agents_swarm_when_asked_for_it(api: Api) -> None:
+    """The swarm is read from the read model only when the selection asks for it,
+    directly or through a fragment; the answer is the same either way."""
+    agent = api.graphql(SPAWN, {"name": "ada", "caps": ["python"]})["data"]["spawnAgent"]
+    swarm = api.graphql('mutation { initSwarm(name: "hive", topology: "mesh") { swarm { id } } }')
+    swarm_id = swarm["data"]["initSwarm"]["swarm"]["id"]
+    joined = api.graphql(
+        "mutation($s: ID!, $a: ID!) { joinSwarm(swarmId: $s, agentId: $a) { position } }",
+        {"s": swarm_id, "a": agent["agent"]["id"]},
+    )["data"]["joinSwarm"]
+    api.graphql(AGENTS, {"atLeast": joined["position"]})  # the read model has the member
+    pause = 'mutation($a: ID!) { pauseAgent(agentId: $a, reason: "r") { %s } }'
+    documents = {
+        "direct": pause % "agent { swarmId }",
+        "fragment": pause % "agent { ...Where }" + " fragment Where on Agent { swarmId }",
+        "inline": pause % "... on AgentPayload { agent { ... on Agent { swarmId } } }",
+        "not asked": pause % "agent { name }",
+    }
+    answers = {}
+    for how, document in documents.items():
+        body = api.graphql(document, {"a": agent["agent"]["id"]})
+        assert "errors" not in body, body
+        answers[how] = body["data"]["pauseAgent"]["agent"]
+        api.graphql(
+            "mutation($a: ID!) { resumeAgent(agentId: $a) { position } }",
+            {"a": agent["agent"]["id"]},
+        )
+    assert answers == {
+        "direct": {"swarmId": swarm_id},
+        "fragment": {"swarmId": swarm_id},
+        "inline": {"swarmId": swarm_id},
+        "not asked": {"name": "ada"},
+    }
