@@ -8,8 +8,10 @@ resolvers and its response shape. One keep-alive client sends the two kinds of
 request in turn, so drift in the machine touches both alike.
 Writes: `spawnAgent` over HTTP (on the seeded store) against `SpawnAgent` handled by
 the bus directly, in this process, on a fresh store of the same kind; the median of
-ROUNDS runs each. The server's projection worker runs during the mutations, as it
-would in production; the bus baseline has none.
+ROUNDS runs each. The served process runs its projection worker and neural trainer
+during the mutations, as `swarmlog serve` does; the bus baseline has neither. A second
+mutation figure is an API replica as the compose stack runs it (`--no-worker`, the
+trainer elsewhere) on a fresh store of the same kind.
 
 Run: `make bench-api` (the embedded SQLite default; `--postgres` adds PostgreSQL at
 127.0.0.1:5432).
@@ -331,24 +333,35 @@ def bus_spawns(settings: Settings) -> float:
         swarmlog.close()
 
 
+def replica_spawns(settings: Settings) -> float:
+    """spawnAgent mutations per second on an API replica as the compose stack runs it:
+    no projection worker and no neural trainer in its process (they run elsewhere)."""
+    runtime = start(settings, worker=False, neural=False)
+    try:
+        with serving(bench_app(runtime)) as url:
+            return mutations(url, runtime.tokens.issue("bench", "admin"))
+    finally:
+        runtime.stop()
+
+
 @contextmanager
-def stores(kind: str) -> Iterator[tuple[Settings, Settings]]:
-    """Settings of two fresh, empty stores of ``kind`` (events and read models)."""
+def stores(kind: str) -> Iterator[tuple[Settings, Settings, Settings]]:
+    """Settings of three fresh, empty stores of ``kind`` (events and read models)."""
     with ExitStack() as stack:
         if kind == "sqlite":
-            folders = [Path(stack.enter_context(tempfile.TemporaryDirectory())) for _ in "ab"]
-            yield embedded_settings(folders[0]), embedded_settings(folders[1])
+            folders = [Path(stack.enter_context(tempfile.TemporaryDirectory())) for _ in "abc"]
+            yield tuple(embedded_settings(folder) for folder in folders)  # type: ignore[misc]
             return
-        pair = []
-        for _ in "ab":
+        made = []
+        for _ in "abc":
             base = stack.enter_context(fresh_settings("postgres"))
             url = stack.enter_context(fresh_read_models("postgres"))
-            pair.append(base.model_copy(update={"read_model_url": url}))
-        yield pair[0], pair[1]
+            made.append(base.model_copy(update={"read_model_url": url}))
+        yield made[0], made[1], made[2]
 
 
 def measure(kind: str) -> list[list[object]]:
-    with stores(kind) as (served, spare):
+    with stores(kind) as (served, spare, replica):
         runtime = start(served)
         try:
             started = time.perf_counter()
@@ -365,6 +378,7 @@ def measure(kind: str) -> list[list[object]]:
                 on_bus = bus_spawns(spare)
         finally:
             runtime.stop()
+        on_replica = replica_spawns(replica)
     tasks_label = f"tasks({STATUS}, {PRIORITY}, first: {PAGE})"
     labels = {"agents": f"agents(first: {PAGE})", "tasks": tasks_label}
     rows: list[list[object]] = []
@@ -385,6 +399,14 @@ def measure(kind: str) -> list[list[object]]:
             round(over_http, 1),
             round(on_bus, 1),
             round(over_http / on_bus, 2),
+        ]
+    )
+    rows.append(
+        [
+            f"{kind}: spawnAgent per s, replica without worker (baseline: bus)",
+            round(on_replica, 1),
+            round(on_bus, 1),
+            round(on_replica / on_bus, 2),
         ]
     )
     return rows
