@@ -138,13 +138,21 @@ def page(views: list[Any], fields: dict[str, str], key: str) -> dict[str, Any]:
 
 
 def bench_app(runtime: Runtime) -> FastAPI:
-    """The real app over ``runtime``, plus the two baseline routes."""
+    """The real app over ``runtime``, plus the baseline routes: two reads, one spawn."""
     app = create_app(runtime=runtime)
     engine = runtime.runner.engine
 
     @app.get("/bench/agents")
     def bench_agents() -> dict[str, Any]:
         return page(list_agents(engine, limit=PAGE + 1), AGENT_FIELDS, "agent_id")
+
+    @app.post("/bench/spawn")
+    def bench_spawn(body: dict[str, str]) -> dict[str, Any]:
+        command = SpawnAgent(
+            name=body["name"], agent_type="coder", capabilities=["python"], max_load=5
+        )
+        result = runtime.swarmlog.handle(command, actor="bench")
+        return {"agent": {"id": str(result.aggregate_id)}, "position": result.position}
 
     @app.get("/bench/tasks")
     def bench_tasks(status: str | None = None, priority: str | None = None) -> dict[str, Any]:
@@ -289,13 +297,14 @@ def reads(url: str, token: str) -> dict[str, tuple[float, float]]:
         return latencies(client, requests)
 
 
-def mutations(url: str, token: str) -> float:
-    """spawnAgent mutations per second, sequential, over one keep-alive client."""
+def mutations(url: str, token: str) -> tuple[float, float]:
+    """spawnAgent mutations per second, sequential, over one keep-alive client; and the
+    same through the plain route (no GraphQL, no token), rounds taken in turn."""
     with httpx.Client(
         base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
     ) as client:
 
-        def run(count: int, prefix: str) -> None:
+        def graphql(count: int, prefix: str) -> None:
             for i in range(count):
                 payload = check(
                     client.post(
@@ -306,8 +315,17 @@ def mutations(url: str, token: str) -> float:
                 if payload["errors"]:
                     raise RuntimeError(f"spawnAgent refused: {payload['errors']}")
 
-        run(WARM_UP, "warm")
-        return median([rate(MUTATIONS, partial(run, MUTATIONS, f"gql{r}")) for r in range(ROUNDS)])
+        def plain(count: int, prefix: str) -> None:
+            for i in range(count):
+                client.post("/bench/spawn", json={"name": f"{prefix}-{i}"}).raise_for_status()
+
+        graphql(WARM_UP, "warm")
+        plain(WARM_UP, "plain-warm")
+        rates: dict[str, list[float]] = {"graphql": [], "plain": []}
+        for r in range(ROUNDS):
+            rates["graphql"].append(rate(MUTATIONS, partial(graphql, MUTATIONS, f"gql{r}")))
+            rates["plain"].append(rate(MUTATIONS, partial(plain, MUTATIONS, f"plain{r}")))
+        return median(rates["graphql"]), median(rates["plain"])
 
 
 def bus_spawns(settings: Settings) -> float:
@@ -339,7 +357,7 @@ def replica_spawns(settings: Settings) -> float:
     runtime = start(settings, worker=False, neural=False)
     try:
         with serving(bench_app(runtime)) as url:
-            return mutations(url, runtime.tokens.issue("bench", "admin"))
+            return mutations(url, runtime.tokens.issue("bench", "admin"))[0]
     finally:
         runtime.stop()
 
@@ -374,7 +392,7 @@ def measure(kind: str) -> list[list[object]]:
             with serving(bench_app(runtime)) as url:
                 token = runtime.tokens.issue("bench", "admin")
                 read = reads(url, token)
-                over_http = mutations(url, token)
+                over_http, plain_route = mutations(url, token)
                 on_bus = bus_spawns(spare)
         finally:
             runtime.stop()
@@ -399,6 +417,14 @@ def measure(kind: str) -> list[list[object]]:
             round(over_http, 1),
             round(on_bus, 1),
             round(over_http / on_bus, 2),
+        ]
+    )
+    rows.append(
+        [
+            f"{kind}: spawnAgent per s (baseline: plain HTTP route to the bus)",
+            round(over_http, 1),
+            round(plain_route, 1),
+            round(over_http / plain_route, 2),
         ]
     )
     rows.append(
