@@ -10,15 +10,17 @@ whatever the declared type, so there is nothing to widen there.
 
 from __future__ import annotations
 
+import structlog
 from sqlalchemy import BigInteger, Connection, MetaData, text
 
+log = structlog.get_logger(__name__)
 
-def widen_positions(conn: Connection, metadata: MetaData) -> list[str]:
+
+def widen_positions(conn: Connection, metadata: MetaData) -> None:
     """ALTER every BigInteger column of ``metadata``'s tables that PostgreSQL holds as
-    INTEGER to BIGINT; idempotent. Returns the columns widened, as ``table.column``."""
+    INTEGER to BIGINT (logged); idempotent."""
     if conn.dialect.name != "postgresql":
-        return []
-    widened = []
+        return
     for table in metadata.sorted_tables:
         for column in table.columns:
             if not isinstance(column.type, BigInteger):
@@ -34,5 +36,4 @@ def widen_positions(conn: Connection, metadata: MetaData) -> list[str]:
                 conn.execute(
                     text(f'ALTER TABLE "{table.name}" ALTER COLUMN "{column.name}" TYPE BIGINT')
                 )
-                widened.append(f"{table.name}.{column.name}")
-    return widened
+                log.info("positions.widened", table=table.name, column=column.name)
