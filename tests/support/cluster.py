@@ -67,7 +67,12 @@ class Cluster:
             except httpx.TransportError:
                 return False
 
-        wait_for(healthy, 60, f"API {name} answering")
+        wait_for(
+            healthy,
+            60,
+            f"API {name} answering",
+            explain=lambda: (self.logs / f"{name}.log").read_text(errors="replace")[-4000:],
+        )
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         worker = self._spawn(f"worker-{len(self.workers)}", "worker", "--poll", "0.05")
