@@ -103,6 +103,13 @@ class Settings(BaseSettings):
         le=30 * 24 * 3600,
         description="Lifetime of an issued token, in seconds (60 s to 30 days).",
     )
+    read_wait_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="How long a query with `atLeast` waits for the read model to reach "
+        "that position before it is refused with NOT_YET_VISIBLE.",
+    )
     serve_worker: bool = Field(
         True,
         description=(

@@ -74,6 +74,14 @@ Feature: The GraphQL API
       Then reading the agent "ada" at the position of that spawn shows it ready
       And the agents listed at the position of that spawn are "ada"
 
+    Scenario: A query for a position the read models have not reached is refused after a bounded wait
+      Given I am an operator
+      And the read models are waited for at most 0.5 s
+      When I spawn the agent "ada"
+      And I list the agents at the position 1000 past that spawn
+      Then the query is refused with "NOT_YET_VISIBLE"
+      And the agents listed at the position of that spawn are "ada"
+
   Rule: Positions are 64-bit, as an EventStoreDB log's are once it passes 2 GiB
 
     Scenario: A log past position 2^40 is written to and read from exactly

@@ -22,9 +22,6 @@ from domain.access import AccessRefusal
 from domain.base import EventContext, event_context
 from domain.errors import DomainError
 
-VISIBILITY_TIMEOUT = 5.0
-"""How long a query waits for the read models to reach a position it asked for."""
-
 ANONYMOUS = "anonymous"
 
 
@@ -131,13 +128,14 @@ class Context(BaseContext):
         writes); NOT_YET_VISIBLE after a bounded wait."""
         if position is None:
             return
-        deadline = time.monotonic() + VISIBILITY_TIMEOUT
+        wait = self.runtime.settings.read_wait_seconds
+        deadline = time.monotonic() + wait
         runner = self.runtime.runner
         while await asyncio.to_thread(runner.checkpoint, projection) < position:
             if time.monotonic() > deadline:
                 raise NotYetVisible(
                     f"the {projection} read model has not reached position {position} "
-                    f"after {VISIBILITY_TIMEOUT:g} s; try again",
+                    f"after {wait:g} s; try again",
                     position=position,
                 )
             await asyncio.sleep(0.01)

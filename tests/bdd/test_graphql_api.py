@@ -234,6 +234,23 @@ def list_agents(session: Session) -> None:
     assert (agents is None) == bool(session.body.get("errors")), session.body
 
 
+@given(parsers.re(r"the read models are waited for at most (?P<seconds>[\d.]+) s"))
+def read_wait(session: Session, seconds: str) -> None:
+    """Serve again with SWARMLOG_READ_WAIT_SECONDS set to ``seconds``."""
+    settings = session.api.settings.model_copy(update={"read_wait_seconds": float(seconds)})
+    session.server.close()
+    session.api = session.server.enter_context(running_api(settings))
+
+
+@when(parsers.re(r"I list the agents at the position (?P<ahead>\d+) past that spawn"))
+def list_agents_ahead(session: Session, ahead: str) -> None:
+    mutation, position = session.writes[-1]
+    assert mutation == "spawnAgent"
+    session.body = session.api.graphql(
+        READ_AGENTS, {"atLeast": position + int(ahead)}, role=session.role
+    )
+
+
 @given(
     parsers.re(
         r"a store whose log holds the agent " + NAME + r" and has been moved past position "

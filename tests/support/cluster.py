@@ -145,10 +145,12 @@ def running_cluster(
     apis: int = 2,
     workers: int = 2,
     read_database: bool = False,
+    read_wait: float | None = None,
 ) -> Iterator[Cluster]:
     """Fresh schemas for the events and the read models (with ``read_database``, the read
     models in a database of their own), ``apis`` replicas named a, b, ... and
-    ``workers`` workers; everything stopped and dropped afterwards."""
+    ``workers`` workers; everything stopped and dropped afterwards. ``read_wait``: the
+    replicas' SWARMLOG_READ_WAIT_SECONDS (how long an ``atLeast`` query waits)."""
     events, reads = f"t_{uuid.uuid4().hex[:12]}", f"t_{uuid.uuid4().hex[:12]}"
     database = f"rm_{uuid.uuid4().hex[:12]}" if read_database else None
     with psycopg.connect(autocommit=True, **postgres) as conn:
@@ -174,6 +176,8 @@ def running_cluster(
         "SWARMLOG_POSTGRES_SCHEMA": events,
         "READ_MODEL_URL": read_url,
     }
+    if read_wait is not None:
+        env["SWARMLOG_READ_WAIT_SECONDS"] = str(read_wait)
     cluster = Cluster(env, TokenService(Settings()), logs, events_schema=events)
     cluster.read_schema = reads
     cluster.read_database = database

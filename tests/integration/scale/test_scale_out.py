@@ -22,7 +22,9 @@ SPAWN = """mutation($n: String!) { spawnAgent(name: $n, agentType: "coder",
 
 @pytest.fixture
 def cluster(postgres: dict[str, Any], tmp_path: Path) -> Iterator[Cluster]:
-    with running_cluster(postgres, tmp_path) as cluster:
+    # four processes and PostgreSQL on a CI machine's two cores: the read models may
+    # take longer than the default 5 s to reach a position, and that is not the test
+    with running_cluster(postgres, tmp_path, read_wait=60) as cluster:
         yield cluster
 
 
