@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from adapters.settings import Settings
 from tests.bdd.conftest import quoted
 from tests.support.far_log import move_log_past
 from tests.support.server import Api, embedded_settings, running_api
@@ -129,6 +130,11 @@ class Session:
     server: ExitStack = field(default_factory=ExitStack)
     """What keeps ``api`` served; closed at the scenario's end."""
 
+    def serve(self, settings: Settings) -> None:
+        """Stop the server and serve ``settings`` in its place."""
+        self.server.close()
+        self.api = self.server.enter_context(running_api(settings))
+
     def id(self, name: str) -> str:
         assert name in self.ids, f"the scenario has not introduced {name!r}"
         return self.ids[name]
@@ -237,9 +243,7 @@ def list_agents(session: Session) -> None:
 @given(parsers.re(r"the read models are waited for at most (?P<seconds>[\d.]+) s"))
 def read_wait(session: Session, seconds: str) -> None:
     """Serve again with SWARMLOG_READ_WAIT_SECONDS set to ``seconds``."""
-    settings = session.api.settings.model_copy(update={"read_wait_seconds": float(seconds)})
-    session.server.close()
-    session.api = session.server.enter_context(running_api(settings))
+    session.serve(session.api.settings.model_copy(update={"read_wait_seconds": float(seconds)}))
 
 
 @when(parsers.re(r"I list the agents at the position (?P<ahead>\d+) past that spawn"))
@@ -260,9 +264,9 @@ def list_agents_ahead(session: Session, ahead: str) -> None:
 def log_moved_far(session: Session, name: str, far: str) -> None:
     """Stop the server, move the store's log past ``far``, and serve it again."""
     settings = session.api.settings
-    session.server.close()
+    session.server.close()  # the store is moved while nothing serves it
     session.ids[name] = str(move_log_past(settings, int(far), first=name))
-    session.api = session.server.enter_context(running_api(settings))
+    session.serve(settings)
 
 
 @then(parsers.re(r"the position of that spawn is past (?P<far>\d+)"))

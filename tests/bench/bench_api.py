@@ -297,9 +297,10 @@ def reads(url: str, token: str) -> dict[str, tuple[float, float]]:
         return latencies(client, requests)
 
 
-def mutations(url: str, token: str) -> tuple[float, float]:
-    """spawnAgent mutations per second, sequential, over one keep-alive client; and the
-    same through the plain route (no GraphQL, no token), rounds taken in turn."""
+def mutations(url: str, token: str, *, plain_route: bool = True) -> tuple[float, float]:
+    """spawnAgent mutations per second, sequential, over one keep-alive client; and,
+    with ``plain_route``, the same through the plain route (no GraphQL, no token),
+    rounds taken in turn (else 0.0)."""
     with httpx.Client(
         base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
     ) as client:
@@ -319,13 +320,14 @@ def mutations(url: str, token: str) -> tuple[float, float]:
             for i in range(count):
                 client.post("/bench/spawn", json={"name": f"{prefix}-{i}"}).raise_for_status()
 
-        graphql(WARM_UP, "warm")
-        plain(WARM_UP, "plain-warm")
-        rates: dict[str, list[float]] = {"graphql": [], "plain": []}
+        runs = {"graphql": graphql, **({"plain": plain} if plain_route else {})}
+        rates: dict[str, list[float]] = {name: [] for name in runs}
+        for name, run in runs.items():
+            run(WARM_UP, f"{name}-warm")
         for r in range(ROUNDS):
-            rates["graphql"].append(rate(MUTATIONS, partial(graphql, MUTATIONS, f"gql{r}")))
-            rates["plain"].append(rate(MUTATIONS, partial(plain, MUTATIONS, f"plain{r}")))
-        return median(rates["graphql"]), median(rates["plain"])
+            for name, run in runs.items():
+                rates[name].append(rate(MUTATIONS, partial(run, MUTATIONS, f"{name}{r}")))
+        return median(rates["graphql"]), median(rates["plain"]) if plain_route else 0.0
 
 
 def bus_spawns(settings: Settings) -> float:
@@ -357,7 +359,8 @@ def replica_spawns(settings: Settings) -> float:
     runtime = start(settings, worker=False, neural=False)
     try:
         with serving(bench_app(runtime)) as url:
-            return mutations(url, runtime.tokens.issue("bench", "admin"))[0]
+            token = runtime.tokens.issue("bench", "admin")
+            return mutations(url, token, plain_route=False)[0]
     finally:
         runtime.stop()
 
