@@ -3,7 +3,8 @@
 Each scenario gets the app served by uvicorn on a free loopback port, on the embedded
 default in its own directory. Given steps set the scene as an operator; When steps act
 in the scenario's role (``I am a viewer``, ``I send no token``); Then steps read back as
-a viewer, at the position of the last write so that the read models have caught up.
+a viewer, at the newest position of the log after the last write, so that the read
+models have caught up with it and with what the policies did because of it.
 """
 
 from __future__ import annotations
@@ -170,9 +171,21 @@ class Session:
             self.ids[name] = entity["id"]
         return payload
 
+    def settled(self) -> int | None:
+        """The newest position of the log: the last write and what the policies did
+        because of it (a completed task frees its agent in an event of its own, after
+        the mutation's position)."""
+        if self.head is None:
+            return None
+        body = self.api.graphql(LOG, {"after": self.head}, role="viewer")
+        assert "errors" not in body, body
+        return max([self.head, *(n["position"] for n in body["data"]["eventLog"]["nodes"])])
+
     def read(self, query: str, /, **variables: Any) -> Any:
-        """A query's data, once the read models have reached the last write."""
-        variables.setdefault("atLeast", self.head)
+        """A query's data, once the read models have reached the last write and its
+        consequences."""
+        if "atLeast" not in variables:
+            variables["atLeast"] = self.settled()
         self.body = self.api.graphql(query, variables, role="viewer")
         assert "errors" not in self.body, self.body
         [data] = self.body["data"].values()
